@@ -1,0 +1,320 @@
+"""The lowercase functional API (``import nnlab.functional as F``): thin wrappers over ops.
+
+Every function takes Tensors (or arrays/numbers, treated as constants) and returns Tensors.
+Axis arguments are called ``axis`` as in NumPy; signatures otherwise follow
+``torch.nn.functional``.
+"""
+
+from nnlab import backend
+from nnlab.autograd.tensor import Tensor, apply
+from nnlab.ops import activation as act
+from nnlab.ops import dropout as drop
+from nnlab.ops import elementwise as ew
+from nnlab.ops import embedding as emb
+from nnlab.ops import loss as lo
+from nnlab.ops import matmul as mm
+from nnlab.ops import norm as nm
+from nnlab.ops import reduce as rd
+from nnlab.ops import shape as sh
+
+# ---- elementwise ----------------------------------------------------------------------------
+
+
+def add(a, b):
+    return apply(ew.Add, a, b)
+
+
+def sub(a, b):
+    return apply(ew.Sub, a, b)
+
+
+def mul(a, b):
+    return apply(ew.Mul, a, b)
+
+
+def div(a, b):
+    return apply(ew.Div, a, b)
+
+
+def pow(a, b):  # noqa: A001 - the math name users expect
+    return apply(ew.Pow, a, b)
+
+
+def neg(a):
+    return apply(ew.Neg, a)
+
+
+def exp(a):
+    return apply(ew.Exp, a)
+
+
+def log(a):
+    return apply(ew.Log, a)
+
+
+def sqrt(a):
+    return apply(ew.Sqrt, a)
+
+
+def abs(a):  # noqa: A001
+    return apply(ew.Abs, a)
+
+
+def maximum(a, b):
+    return apply(ew.Maximum, a, b)
+
+
+def minimum(a, b):
+    return apply(ew.Minimum, a, b)
+
+
+def where(condition, a, b):
+    """Elementwise ``a`` where ``condition`` holds, else ``b``; the condition gets no gradient."""
+    condition = condition.data if isinstance(condition, Tensor) else condition
+    return apply(ew.Where, condition, a, b)
+
+
+def clip(a, min=None, max=None):  # noqa: A002
+    return apply(ew.Clip, a, low=min, high=max)
+
+
+# ---- reductions -----------------------------------------------------------------------------
+
+
+def sum(a, axis=None, keepdims=False):  # noqa: A001
+    return apply(rd.Sum, a, axis=axis, keepdims=keepdims)
+
+
+def mean(a, axis=None, keepdims=False):
+    return apply(rd.Mean, a, axis=axis, keepdims=keepdims)
+
+
+def max(a, axis=None, keepdims=False):  # noqa: A001
+    return apply(rd.Max, a, axis=axis, keepdims=keepdims)
+
+
+def min(a, axis=None, keepdims=False):  # noqa: A001
+    return apply(rd.Min, a, axis=axis, keepdims=keepdims)
+
+
+def var(a, axis=None, keepdims=False, correction=1):
+    return apply(rd.Var, a, axis=axis, keepdims=keepdims, correction=correction)
+
+
+def std(a, axis=None, keepdims=False, correction=1):
+    return apply(rd.Std, a, axis=axis, keepdims=keepdims, correction=correction)
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    return apply(rd.LogSumExp, a, axis=axis, keepdims=keepdims)
+
+
+# ---- shape ----------------------------------------------------------------------------------
+
+
+def reshape(a, shape):
+    return apply(sh.Reshape, a, shape=tuple(shape))
+
+
+def transpose(a, axes=None):
+    return apply(sh.Transpose, a, axes=None if axes is None else tuple(axes))
+
+
+permute = transpose
+
+
+def squeeze(a, axis=None):
+    return apply(sh.Squeeze, a, axis=axis)
+
+
+def unsqueeze(a, axis):
+    return apply(sh.Unsqueeze, a, axis=axis)
+
+
+def flatten(a, start_axis=0, end_axis=-1):
+    return apply(sh.Flatten, a, start_axis=start_axis, end_axis=end_axis)
+
+
+def broadcast_to(a, shape):
+    return apply(sh.BroadcastTo, a, shape=tuple(shape))
+
+
+def concat(tensors, axis=0):
+    return apply(sh.Concat, *tensors, axis=axis)
+
+
+cat = concat
+
+
+def stack(tensors, axis=0):
+    return apply(sh.Stack, *tensors, axis=axis)
+
+
+def pad(a, pad_width, value=0.0):
+    """Constant padding with ``pad_width`` as in ``numpy.pad`` (per-axis (before, after))."""
+    return apply(sh.Pad, a, pad_width=pad_width, value=value)
+
+
+# ---- linear algebra -------------------------------------------------------------------------
+
+
+def matmul(a, b):
+    return apply(mm.MatMul, a, b)
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """``input @ weight.T + bias`` in one fused op. Shape: (*, in) x (out, in) -> (*, out)."""
+    return apply(mm.Linear, input, weight, bias)
+
+
+# ---- activations ----------------------------------------------------------------------------
+
+
+def sigmoid(x):
+    return apply(act.Sigmoid, x)
+
+
+def tanh(x):
+    return apply(act.Tanh, x)
+
+
+def relu(x):
+    return apply(act.ReLU, x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return apply(act.LeakyReLU, x, negative_slope=negative_slope)
+
+
+def elu(x, alpha=1.0):
+    return apply(act.ELU, x, alpha=alpha)
+
+
+def selu(x):
+    return apply(act.SELU, x)
+
+
+def gelu(x, approximate="none"):
+    return apply(act.GELU, x, approximate=approximate)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return apply(act.Softplus, x, beta=beta, threshold=threshold)
+
+
+def silu(x):
+    return apply(act.SiLU, x)
+
+
+swish = silu
+
+
+def softmax(x, axis=-1):
+    return apply(act.Softmax, x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return apply(act.LogSoftmax, x, axis=axis)
+
+
+# ---- regularization and normalization -------------------------------------------------------
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """Inverted dropout: zero each element with probability ``p``, scale the rest by 1/(1-p).
+
+    Args:
+        rng: the ``numpy.random.Generator`` to draw the mask from (default: the library's).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    return apply(drop.Dropout, x, p=p, rng=backend.get_generator(rng))
+
+
+def batch_norm(
+    input,  # noqa: A002
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training=False,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """Batch normalization over every axis but axis 1 (channels), as ``torch.nn.functional``.
+
+    In training, batch statistics normalise and the running arrays (NumPy, updated in place)
+    move toward them: running = (1 - momentum) * running + momentum * batch (PyTorch's rule).
+    """
+    return apply(
+        nm.BatchNorm,
+        input,
+        weight,
+        bias,
+        running_mean=running_mean,
+        running_var=running_var,
+        training=training,
+        momentum=momentum,
+        eps=eps,
+    )
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # noqa: A002
+    """Normalise over the trailing ``normalized_shape`` axes, then scale and shift."""
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    return apply(nm.LayerNorm, input, weight, bias, normalized_shape=tuple(normalized_shape), eps=eps)
+
+
+def embedding(indices, weight, padding_idx=None):
+    """Rows of ``weight`` picked by integer ``indices``; the padding row gets no gradient."""
+    indices = indices.data if isinstance(indices, Tensor) else indices
+    return apply(emb.Embedding, indices, weight, padding_idx=padding_idx)
+
+
+# ---- losses (PyTorch signatures; reduction is 'mean', 'sum' or 'none') ----------------------
+
+
+def mse_loss(input, target, reduction="mean"):  # noqa: A002
+    return apply(lo.MSELoss, input, target, reduction=reduction)
+
+
+def l1_loss(input, target, reduction="mean"):  # noqa: A002
+    return apply(lo.L1Loss, input, target, reduction=reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+    return apply(lo.HuberLoss, input, target, reduction=reduction, delta=delta)
+
+
+def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0):  # noqa: A002
+    """Softmax cross-entropy fused: logits (N, C) against class indices (N,) or probabilities
+    (N, C). ``weight`` (C,) rescales classes; 'mean' divides by the summed target weights."""
+    return apply(
+        lo.CrossEntropy, input, target, weight, reduction=reduction, label_smoothing=label_smoothing
+    )
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+    """BCE on probabilities; each log is clamped at -100 as PyTorch does."""
+    return apply(lo.BinaryCrossEntropy, input, target, weight, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    reduction="mean",
+    pos_weight=None,
+):
+    """Sigmoid + BCE fused: max(x, 0) - x y + log(1 + exp(-|x|)), finite for any logit."""
+    return apply(
+        lo.BinaryCrossEntropyWithLogits, input, target, weight, pos_weight, reduction=reduction
+    )
+
+
+def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
+    """KL(target || exp(input)) with ``input`` log-probabilities, as ``torch`` ('batchmean' too)."""
+    return apply(lo.KLDiv, input, target, reduction=reduction, log_target=log_target)

@@ -1,0 +1,5 @@
+"""PyTorch-style layers: Module, Parameter and the layer classes."""
+
+from nnlab.nn.module import Module, Parameter
+
+__all__ = ["Module", "Parameter"]

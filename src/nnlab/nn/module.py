@@ -1,0 +1,244 @@
+"""Module and Parameter: the PyTorch-style container for parameters, buffers and sub-modules.
+
+Attributes register themselves by assignment: a Parameter becomes a parameter, a Module a
+sub-module, and ``register_buffer`` adds state (BatchNorm's running statistics) that is saved
+but not trained. Names in ``state_dict`` are dotted paths, as in PyTorch.
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from nnlab.autograd.tensor import Tensor
+
+_REGISTRY: dict[str, type] = {}
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module trains: ``requires_grad`` is True by default."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True, dtype=None):
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def register(cls):
+    """Class decorator: make ``cls`` loadable by name from a saved config."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def registered(name: str) -> type:
+    """The registered class called ``name``; a clear error for anything else."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown layer class {name!r} in config; known classes: {sorted(_REGISTRY)}"
+        ) from None
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses assign Parameters and Modules as attributes in ``__init__`` and define
+    ``forward``; calling the module calls ``forward``.
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ---- registration -----------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() runs: call super().__init__() "
+                f"first in {type(self).__name__}.__init__"
+            )
+        if isinstance(value, Parameter):
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._forget(name)
+            self._modules[name] = value
+        elif name in self._buffers or (name in self._parameters and value is None):
+            # Reassigning a buffer (or clearing a parameter) keeps it registered.
+            (self._buffers if name in self._buffers else self._parameters)[name] = value
+        else:
+            self._forget(name)
+        object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        for table in (self._parameters, self._buffers, self._modules):
+            table.pop(name, None)
+
+    def __delattr__(self, name):
+        self._forget(name)
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, array) -> None:
+        """Add non-trained state (a NumPy array, or None) saved in ``state_dict``."""
+        self._forget(name)
+        self._buffers[name] = array
+        object.__setattr__(self, name, array)
+
+    def register_parameter(self, name: str, param) -> None:
+        """Add a parameter, or declare an absent one (``None``, e.g. ``bias=False``)."""
+        self._forget(name)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    # ---- traversal --------------------------------------------------------------------------
+    def named_modules(self, prefix: str = ""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_parameters(self, prefix: str = ""):
+        """(dotted name, Parameter) for every parameter, each shared one once."""
+        seen = set()
+        for path, module in self.named_modules(prefix):
+            for name, p in module._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{path}.{name}" if path else name), p
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self):
+        for path, module in self.named_modules():
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{path}.{name}" if path else name), b
+
+    # ---- modes and gradients ----------------------------------------------------------------
+    def train(self, mode: bool = True):
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = None
+
+    def apply_fn(self, fn):
+        """Call ``fn(module)`` on every sub-module and this one (PyTorch's ``Module.apply``)."""
+        for module in list(self.modules())[::-1]:
+            fn(module)
+        return self
+
+    def to_dtype(self, dtype):
+        """Cast every parameter and float buffer to ``dtype`` in place (e.g. float64 for
+        gradient checks)."""
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is not None:
+                    p.data = p.data.astype(dtype)
+                    p.grad = None
+            for name, b in module._buffers.items():
+                if b is not None and b.dtype.kind == "f":
+                    module.register_buffer(name, b.astype(dtype))
+        return self
+
+    def double(self):
+        return self.to_dtype(np.float64)
+
+    def float(self):
+        return self.to_dtype(np.float32)
+
+    # ---- state ------------------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Every parameter and buffer as a NumPy array (copies), keyed by dotted name."""
+        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state: dict, strict: bool = True):
+        """Copy arrays (or Tensors) from ``state`` into this module's parameters and buffers.
+
+        Every problem is reported at once: missing and unexpected keys (when ``strict``) and
+        shape mismatches, each by name. Nothing is changed unless everything fits.
+        Returns (missing_keys, unexpected_keys).
+        """
+        targets = self._state_targets()
+        arrays = {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state.items()}
+        missing = [k for k in targets if k not in arrays]
+        unexpected = [k for k in arrays if k not in targets]
+        errors = [
+            f"size mismatch for {k}: copying a param with shape {arrays[k].shape}, "
+            f"the shape in current model is {targets[k][2].shape}"
+            for k in targets
+            if k in arrays and arrays[k].shape != targets[k][2].shape
+        ]
+        if strict:
+            errors += [f'Missing key(s) in state_dict: "{k}"' for k in missing]
+            errors += [f'Unexpected key(s) in state_dict: "{k}"' for k in unexpected]
+        if errors:
+            raise ValueError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+            )
+        for key, (module, name, current) in targets.items():
+            if key in arrays:
+                value = arrays[key].astype(current.dtype, copy=True)
+                if name in module._parameters:
+                    module._parameters[name].data = value
+                else:
+                    module.register_buffer(name, value)
+        return missing, unexpected
+
+    def _state_targets(self) -> dict:
+        """dotted name -> (owning module, attribute name, current array)."""
+        targets = {}
+        for path, module in self.named_modules():
+            prefix = f"{path}." if path else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    targets.setdefault(prefix + name, (module, name, p.data))
+            for name, b in module._buffers.items():
+                if b is not None:
+                    targets[prefix + name] = (module, name, np.asarray(b))
+        return targets
+
+    # ---- config -----------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments that rebuild this module (JSON-serialisable)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define get_config()")
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    # ---- calling and printing ---------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        return head + ("\n" + "\n".join(children) + "\n)" if children else ")")
