@@ -4,8 +4,9 @@ float64 finite differences; another compares against PyTorch."""
 import numpy as np
 import pytest
 
-from conftest import IN_CI
 from nnlab import Tensor, gradcheck
+
+from conftest import IN_CI
 
 
 def random_inputs(shapes, seed=0, low=-2.0, high=2.0, dtype=np.float64):
@@ -13,7 +14,7 @@ def random_inputs(shapes, seed=0, low=-2.0, high=2.0, dtype=np.float64):
     return [rng.uniform(low, high, size=s).astype(dtype) for s in shapes]
 
 
-def check_op(fn, reference, shapes, seed=0, low=-2.0, high=2.0, grad=True, atol=1e-5, rtol=1e-5):
+def check_op(fn, reference, shapes, *, seed=0, low=-2.0, high=2.0, grad=True, atol=1e-5, rtol=1e-5):
     """Check ``fn`` (on Tensors) against ``reference`` (on float64 arrays).
 
     Forward: float32 and float64 results against the float64 reference. Backward: float64
