@@ -5,6 +5,8 @@ Axis arguments are called ``axis`` as in NumPy; signatures otherwise follow
 ``torch.nn.functional``.
 """
 
+import numpy as np
+
 from nnlab import backend
 from nnlab.autograd.tensor import Tensor, apply
 from nnlab.ops import activation as act
@@ -265,12 +267,14 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):  # no
     """Normalise over the trailing ``normalized_shape`` axes, then scale and shift."""
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
-    return apply(nm.LayerNorm, input, weight, bias, normalized_shape=tuple(normalized_shape), eps=eps)
+    return apply(
+        nm.LayerNorm, input, weight, bias, normalized_shape=tuple(normalized_shape), eps=eps
+    )
 
 
 def embedding(indices, weight, padding_idx=None):
     """Rows of ``weight`` picked by integer ``indices``; the padding row gets no gradient."""
-    indices = indices.data if isinstance(indices, Tensor) else indices
+    indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     return apply(emb.Embedding, indices, weight, padding_idx=padding_idx)
 
 
@@ -289,11 +293,27 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     return apply(lo.HuberLoss, input, target, reduction=reduction, delta=delta)
 
 
-def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0):  # noqa: A002
+def cross_entropy(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    ignore_index=-100,
+):
     """Softmax cross-entropy fused: logits (N, C) against class indices (N,) or probabilities
-    (N, C). ``weight`` (C,) rescales classes; 'mean' divides by the summed target weights."""
+    (N, C). ``weight`` (C,) rescales classes; 'mean' divides by the summed target weights;
+    targets equal to ``ignore_index`` add nothing (None ignores none)."""
+    if not isinstance(target, Tensor):
+        target = np.asarray(target)  # keep integer labels integer
     return apply(
-        lo.CrossEntropy, input, target, weight, reduction=reduction, label_smoothing=label_smoothing
+        lo.CrossEntropy,
+        input,
+        target,
+        weight,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
+        ignore_index=ignore_index,
     )
 
 
