@@ -26,20 +26,32 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def class_key(cls) -> str:
+    """The name a config uses for ``cls``: its nnlab sub-package and class name, e.g.
+    ``nn.Dropout`` or ``layers.Dropout`` (both front doors have a Dropout)."""
+    parts = cls.__module__.split(".")
+    namespace = parts[1] if len(parts) > 1 and parts[0] == "nnlab" else parts[0]
+    return f"{namespace}.{cls.__name__}"
+
+
 def register(cls):
     """Class decorator: make ``cls`` loadable by name from a saved config."""
-    _REGISTRY[cls.__name__] = cls
+    _REGISTRY[class_key(cls)] = cls
     return cls
 
 
 def registered(name: str) -> type:
-    """The registered class called ``name``; a clear error for anything else."""
-    try:
+    """The registered class called ``name`` (``nn.Linear``, or ``Linear`` when unambiguous);
+    a clear error for anything else."""
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise ValueError(
-            f"unknown layer class {name!r} in config; known classes: {sorted(_REGISTRY)}"
-        ) from None
+    matches = [cls for key, cls in _REGISTRY.items() if key.split(".", 1)[1] == name]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        options = sorted(k for k in _REGISTRY if k.endswith("." + name))
+        raise ValueError(f"class name {name!r} is ambiguous in a config: use one of {options}")
+    raise ValueError(f"unknown layer class {name!r} in config; known classes: {sorted(_REGISTRY)}")
 
 
 class Module:
@@ -85,7 +97,8 @@ class Module:
 
     def register_buffer(self, name: str, array) -> None:
         """Add non-trained state (a NumPy array, or None) saved in ``state_dict``."""
-        self._forget(name)
+        if name not in self._buffers:
+            self._forget(name)
         self._buffers[name] = array
         object.__setattr__(self, name, array)
 
@@ -128,6 +141,16 @@ class Module:
                 if b is not None:
                     yield (f"{path}.{name}" if path else name), b
 
+    @property
+    def losses(self) -> list:
+        """Penalty terms (weight and activity regularizers) of this module and its children,
+        as scalar Tensors to add to the training loss (Keras's ``layer.losses``)."""
+        return [loss for module in self.modules() for loss in module.own_losses()]
+
+    def own_losses(self) -> list:
+        """This module's own penalty terms; layers with regularizers override it."""
+        return []
+
     # ---- modes and gradients ----------------------------------------------------------------
     def train(self, mode: bool = True):
         for module in self.modules():
@@ -155,9 +178,9 @@ class Module:
                 if p is not None:
                     p.data = p.data.astype(dtype)
                     p.grad = None
-            for name, b in module._buffers.items():
+            for name, b in list(module._buffers.items()):
                 if b is not None and b.dtype.kind == "f":
-                    module.register_buffer(name, b.astype(dtype))
+                    setattr(module, name, b.astype(dtype))
         return self
 
     def double(self):
@@ -195,7 +218,8 @@ class Module:
             errors += [f'Unexpected key(s) in state_dict: "{k}"' for k in unexpected]
         if errors:
             raise ValueError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
             )
         for key, (module, name, current) in targets.items():
             if key in arrays:
@@ -203,7 +227,7 @@ class Module:
                 if name in module._parameters:
                     module._parameters[name].data = value
                 else:
-                    module.register_buffer(name, value)
+                    setattr(module, name, value)
         return missing, unexpected
 
     def _state_targets(self) -> dict:

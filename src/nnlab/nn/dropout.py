@@ -1,0 +1,46 @@
+"""Dropout layer: random zeroing in training, the identity in eval."""
+
+import numpy as np
+
+from nnlab import backend
+from nnlab import functional as F
+from nnlab.nn.module import Module, register
+
+
+def _own_generator(rng) -> np.random.Generator:
+    """A Generator for one layer. None spawns an independent child of the library Generator,
+    so layers built after ``manual_seed`` are reproducible yet draw different masks."""
+    if rng is None:
+        return backend.get_generator().spawn(1)[0]
+    return backend.get_generator(rng)
+
+
+@register
+class Dropout(Module):
+    """Inverted dropout: during training zero each element with probability ``p`` and
+    scale the rest by 1 / (1 - p), so the expected output equals the input; in eval mode
+    return the input unchanged.
+
+    Args:
+        p: probability of zeroing an element, in [0, 1] (default 0.5).
+        rng: Generator or int seed for the masks (default: a child of the library's).
+
+    Shape:
+        input (*) -> output (*), same shape. No parameters (nothing to initialize).
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout probability p must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = _own_generator(rng)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, training=self.training, rng=self.rng)
+
+    def get_config(self) -> dict:
+        return {"p": self.p}
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
