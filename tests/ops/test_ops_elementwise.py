@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from oracles import check_op
 
 import nnlab.functional as F
 from nnlab import Tensor
+
+from oracles import check_op
 
 # Broadcasting pairs after PyTorch's OpInfo list, plus plain same-shape cases.
 PAIRS = [

@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
-from oracles import check_op
 
 import nnlab.functional as F
+
+from oracles import check_op
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from oracles import check_op
 
 import nnlab.functional as F
 from nnlab import Tensor
+
+from oracles import check_op
 
 CASES = [
     ((5,), None, False),

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
-from oracles import check_op
 
 import nnlab.functional as F
 from nnlab import Tensor
+
+from oracles import check_op
 
 
 @pytest.mark.parametrize(
@@ -22,10 +23,16 @@ from nnlab import Tensor
         ((5, 4), lambda a: a[2], lambda a: a[2]),
         ((5, 4), lambda a: a[..., None, 1], lambda a: a[..., None, 1]),
         ((5, 4), lambda a: a[np.array([0, 2, 2, 4])], lambda a: a[np.array([0, 2, 2, 4])]),
-        ((5, 4), lambda a: a[np.arange(5), np.array([0, 1, 1, 3, 0])],
-         lambda a: a[np.arange(5), np.array([0, 1, 1, 3, 0])]),
-        ((4, 3), lambda a: a[np.array([True, False, True, True])],
-         lambda a: a[np.array([True, False, True, True])]),
+        (
+            (5, 4),
+            lambda a: a[np.arange(5), np.array([0, 1, 1, 3, 0])],
+            lambda a: a[np.arange(5), np.array([0, 1, 1, 3, 0])],
+        ),
+        (
+            (4, 3),
+            lambda a: a[np.array([True, False, True, True])],
+            lambda a: a[np.array([True, False, True, True])],
+        ),
         ((2, 3), lambda a: F.pad(a, ((1, 0), (2, 1))), lambda a: np.pad(a, ((1, 0), (2, 1)))),
         ((2, 3), lambda a: F.pad(a, 1, value=-1.0), lambda a: np.pad(a, 1, constant_values=-1)),
     ],

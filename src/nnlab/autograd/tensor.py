@@ -267,9 +267,7 @@ def apply(fn_cls, *inputs, **params):
     record the call in the graph. Non-tensor inputs are constants, converted to the dtype of
     the first tensor input (so ``x * 2.0`` stays float32)."""
     dtype = next((x.data.dtype for x in inputs if isinstance(x, Tensor)), None)
-    arrays = [
-        x.data if isinstance(x, Tensor) else _constant(x, dtype) for x in inputs
-    ]
+    arrays = [x.data if isinstance(x, Tensor) else _constant(x, dtype) for x in inputs]
     fn = fn_cls()
     out = fn.forward(*arrays, **params)
     needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)

@@ -70,9 +70,7 @@ class BroadcastTo(Function):
 def _is_basic(index) -> bool:
     """True when indexing makes a view (ints, slices, None, Ellipsis): no repeated elements."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(
-        i is None or i is Ellipsis or isinstance(i, int | np.integer | slice) for i in items
-    )
+    return all(i is None or i is Ellipsis or isinstance(i, int | np.integer | slice) for i in items)
 
 
 class GetItem(Function):
@@ -127,5 +125,3 @@ class Pad(Function):
 
     def backward(self, grad_out):
         return grad_out[self.inner]
-
-

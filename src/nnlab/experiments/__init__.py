@@ -1,0 +1,1 @@
+"""Reproducible experiments: each module has a ``run(...)`` returning its metrics."""
