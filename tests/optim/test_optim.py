@@ -5,6 +5,7 @@ import pytest
 
 from nnlab import Tensor, optim
 from nnlab.nn import Module, Parameter
+from nnlab.optim.optimizer import CHUNK
 
 # Each optimizer with settings that exercise all of its branches.
 CONFIGS = {
@@ -347,3 +348,36 @@ def test_float64_gradients_keep_float32_state(name):
     opt.step()
     assert w.data.dtype == np.float32
     assert all(v.dtype == np.float32 for v in opt.state[w].values() if isinstance(v, np.ndarray))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+        lambda ps: optim.AdamW(ps, lr=0.01),
+        lambda ps: optim.NAdam(ps, lr=0.01),
+        lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+        lambda ps: optim.Adagrad(ps, lr=0.01, lr_decay=0.1),
+    ],
+)
+def test_chunked_update_of_large_parameters_is_bit_identical(make, monkeypatch):
+    """Large parameters are updated one cache-sized slice at a time; the result must not change."""
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((7, CHUNK // 7 * 5 + 11)).astype(np.float32)
+    grads = [rng.standard_normal(start.shape).astype(np.float32) for _ in range(3)]
+
+    def run(chunkable):
+        monkeypatch.setattr(optim.Optimizer, "_chunkable", chunkable)
+        p = Parameter(start.copy())
+        opt = make([p])
+        monkeypatch.setattr(type(opt), "_chunkable", chunkable)
+        for g in grads:
+            p.grad = g
+            opt.step()
+        return p.data, opt.state_dict()
+
+    chunked, chunked_state = run(True)
+    whole, whole_state = run(False)
+    np.testing.assert_array_equal(chunked, whole)
+    for key, value in whole_state["state"][0].items():
+        np.testing.assert_array_equal(chunked_state["state"][0][key], value)

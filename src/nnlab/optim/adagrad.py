@@ -30,6 +30,7 @@ class Adagrad(Optimizer):
     """
 
     _n_scratch = 2
+    _chunkable = True
     _scalar_state = ("step",)
 
     def __init__(
@@ -61,9 +62,11 @@ class Adagrad(Optimizer):
     def _init_state(self, param, group):
         return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
 
+    def _advance(self, state, group):
+        state["step"] += 1
+
     def _update(self, param, grad, state, group, tmp):
         t, std = tmp
-        state["step"] += 1
         d = grad
         if group["weight_decay"] != 0:
             d = np.add(grad, np.multiply(param, group["weight_decay"], out=t), out=t)

@@ -36,6 +36,7 @@ class Adam(Optimizer):
     """
 
     _n_scratch = 2
+    _chunkable = True
     _scalar_state = ("step",)
 
     def __init__(
@@ -67,10 +68,13 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(param)
         return state
 
+    def _advance(self, state, group):
+        state["step"] += 1
+
     def _update(self, param, grad, state, group, tmp):
         t, denom = tmp
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        step = state["step"] = state["step"] + 1
+        step = state["step"]
         d = grad
         if wd != 0:
             if group["decoupled_weight_decay"]:

@@ -40,6 +40,7 @@ class NAdam(Optimizer):
     """
 
     _n_scratch = 2
+    _chunkable = True
     _scalar_state = ("step", "mu_product")
 
     def __init__(
@@ -75,10 +76,15 @@ class NAdam(Optimizer):
             "exp_avg_sq": np.zeros_like(param),
         }
 
+    def _advance(self, state, group):
+        state["step"] += 1
+        beta1, psi = group["betas"][0], group["momentum_decay"]
+        state["mu_product"] *= _momentum(beta1, psi, state["step"])
+
     def _update(self, param, grad, state, group, tmp):
         t, denom = tmp
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        step = state["step"] = state["step"] + 1
+        step = state["step"]
         d = grad
         if wd != 0:
             if group["decoupled_weight_decay"]:
@@ -86,9 +92,8 @@ class NAdam(Optimizer):
             else:
                 d = np.add(grad, np.multiply(param, wd, out=t), out=t)
         psi = group["momentum_decay"]
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
-        mu_product = state["mu_product"] = state["mu_product"] * mu
+        mu, mu_next = _momentum(beta1, psi, step), _momentum(beta1, psi, step + 1)
+        mu_product = state["mu_product"]
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg += np.multiply(np.subtract(d, exp_avg, out=denom), 1 - beta1, out=denom)
         exp_avg_sq *= beta2
@@ -99,6 +104,11 @@ class NAdam(Optimizer):
         avg_coef = lr * mu_next / (1.0 - mu_product * mu_next)
         param -= np.divide(np.multiply(d, grad_coef, out=t), denom, out=t)
         param -= np.divide(np.multiply(exp_avg, avg_coef, out=t), denom, out=t)
+
+
+def _momentum(beta1: float, psi: float, step: int) -> float:
+    """NAdam's momentum schedule mu_t = beta1 (1 - 0.5 * 0.96^(t psi))."""
+    return beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
 
 
 Nadam = NAdam  # the Keras spelling

@@ -38,6 +38,7 @@ class RMSprop(Optimizer):
     """
 
     _n_scratch = 2
+    _chunkable = True
     _scalar_state = ("step",)
 
     def __init__(
@@ -72,10 +73,12 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(param)
         return state
 
+    def _advance(self, state, group):
+        state["step"] += 1
+
     def _update(self, param, grad, state, group, tmp):
         t, avg = tmp
         alpha = group["alpha"]
-        state["step"] += 1
         d = grad
         if group["weight_decay"] != 0:
             d = np.add(grad, np.multiply(param, group["weight_decay"], out=t), out=t)
