@@ -54,6 +54,16 @@ def registered(name: str) -> type:
     raise ValueError(f"unknown layer class {name!r} in config; known classes: {sorted(_REGISTRY)}")
 
 
+class HookHandle:
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: dict, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self) -> None:
+        self.hooks.pop(self.key, None)
+
+
 class Module:
     """Base class of every layer and model.
 
@@ -66,6 +76,7 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_forward_hooks", {})
 
     # ---- registration -----------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -257,7 +268,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                hook(self, args, out)
+        return out
+
+    def register_forward_hook(self, hook) -> "HookHandle":
+        """Call ``hook(module, inputs, output)`` after every forward; returns a handle whose
+        ``remove()`` unregisters it (as PyTorch)."""
+        key = object()
+        self._forward_hooks[key] = hook
+        return HookHandle(self._forward_hooks, key)
 
     def extra_repr(self) -> str:
         return ""

@@ -1,0 +1,91 @@
+"""Turning user arrays into training batches: dtype conversion, the validation split, sample
+weights from class weights, shuffled mini-batches, and batch-size-weighted running means."""
+
+import numpy as np
+
+from nnlab.autograd.tensor import Tensor
+from nnlab.losses import class_weight_to_sample_weight
+
+
+def as_input(x, dtype) -> np.ndarray:
+    """``x`` as an array: floats in the model's dtype, integers (token ids) kept as integers."""
+    if isinstance(x, Tensor):
+        x = x.data
+    array = np.asarray(x)
+    if array.dtype.kind in "iub":
+        return array
+    if array.dtype.kind != "f":
+        raise TypeError(f"model inputs must be numeric arrays, got dtype {array.dtype}")
+    return array.astype(dtype, copy=False)
+
+
+def as_target(y) -> np.ndarray | None:
+    if y is None:
+        return None
+    return np.asarray(y.data if isinstance(y, Tensor) else y)
+
+
+def check_lengths(**arrays) -> int:
+    """The common number of samples; a clear error naming the arrays that disagree."""
+    lengths = {name: len(a) for name, a in arrays.items() if a is not None}
+    if len(set(lengths.values())) > 1:
+        detail = ", ".join(f"{name} has {n}" for name, n in lengths.items())
+        raise ValueError(f"inputs must have the same number of samples: {detail}")
+    if not lengths or 0 in lengths.values():
+        raise ValueError("no samples to train on: x is empty")
+    return next(iter(lengths.values()))
+
+
+def sample_weights(y, sample_weight=None, class_weight=None):
+    """Per-sample weights from ``sample_weight`` and/or ``class_weight`` (multiplied), or None."""
+    weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    if class_weight is not None:
+        if y is None:
+            raise ValueError("class_weight needs targets y")
+        from_classes = class_weight_to_sample_weight(y, class_weight)
+        weights = from_classes if weights is None else weights * from_classes
+    return weights
+
+
+def split_validation(arrays: tuple, fraction: float):
+    """Split off the LAST ``fraction`` of every array (before any shuffling), as Keras does."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {fraction}")
+    n = len(arrays[0])
+    n_val = int(round(n * fraction))
+    if fraction and (n_val == 0 or n_val == n):
+        raise ValueError(
+            f"validation_split={fraction} of {n} samples leaves an empty training or "
+            "validation set; use more data or another fraction"
+        )
+    cut = n - n_val
+    train = tuple(None if a is None else a[:cut] for a in arrays)
+    val = tuple(None if a is None else a[cut:] for a in arrays)
+    return train, val
+
+
+def batches(n: int, batch_size: int, shuffle: bool, rng: np.random.Generator):
+    """Index arrays of each mini-batch of an epoch (the last may be smaller)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    order = rng.permutation(n) if shuffle else np.arange(n)
+    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+
+
+def take(array, index):
+    return None if array is None else array[index]
+
+
+class RunningMeans:
+    """Means of per-batch values, each batch weighted by its number of samples."""
+
+    def __init__(self):
+        self.totals, self.count = {}, 0
+
+    def update(self, values: dict, n: int) -> None:
+        for name, value in values.items():
+            self.totals[name] = self.totals.get(name, 0.0) + float(value) * n
+        self.count += n
+
+    def result(self) -> dict:
+        return {name: total / self.count for name, total in self.totals.items()}
