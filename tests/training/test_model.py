@@ -26,8 +26,11 @@ def iris_model(seed=0):
     model = Sequential(
         [layers.Dense(16, activation="relu"), layers.Dense(3, activation="softmax")], seed=seed
     )
-    model.compile(optimizer=nnlab.optim.Adam(lr=0.02), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=nnlab.optim.Adam(lr=0.02),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 
@@ -69,16 +72,18 @@ def test_validation_split_holds_out_the_last_samples(iris):
 def test_batch_size_sets_steps_per_epoch(iris, batch_size, steps):
     x_train, _, y_train, _ = iris
     counter = StepCounter()
-    iris_model().fit(x_train, y_train, batch_size=batch_size, epochs=1, callbacks=[counter],
-                     verbose=0)
+    iris_model().fit(
+        x_train, y_train, batch_size=batch_size, epochs=1, callbacks=[counter], verbose=0
+    )
     assert counter.train_batches == steps
 
 
 def test_initial_epoch_counts_to_epochs(iris):
     x_train, _, y_train, _ = iris
     counter = StepCounter()
-    history = iris_model().fit(x_train, y_train, epochs=5, initial_epoch=3, callbacks=[counter],
-                               verbose=0)
+    history = iris_model().fit(
+        x_train, y_train, epochs=5, initial_epoch=3, callbacks=[counter], verbose=0
+    )
     assert counter.epochs == [3, 4]
     assert history.epoch == [3, 4]
 
@@ -149,8 +154,14 @@ def test_early_stopping_and_terminate_on_nan_stop_fit(iris):
     exploding = Sequential([layers.Dense(3)], seed=0)
     exploding.compile(nnlab.optim.SGD(lr=1e30, on_nonfinite="ignore"), "mse")
     with np.errstate(all="ignore"):
-        history = exploding.fit(x_train, np.eye(3)[y_train] * 1e30, epochs=5, batch_size=8,
-                                callbacks=[TerminateOnNaN()], verbose=0)
+        history = exploding.fit(
+            x_train,
+            np.eye(3)[y_train] * 1e30,
+            epochs=5,
+            batch_size=8,
+            callbacks=[TerminateOnNaN()],
+            verbose=0,
+        )
     assert len(history.history.get("loss", [])) <= 1
 
 
@@ -181,8 +192,13 @@ def test_regularization_penalty_is_part_of_the_loss(iris):
     x_train, _, y_train, _ = iris
     plain = Sequential([layers.Dense(3, activation="softmax", rng=0)], seed=0)
     penalised = Sequential(
-        [layers.Dense(3, activation="softmax", kernel_regularizer=nnlab.regularizers.L2(0.5),
-                      rng=0)], seed=0)
+        [
+            layers.Dense(
+                3, activation="softmax", kernel_regularizer=nnlab.regularizers.L2(0.5), rng=0
+            )
+        ],
+        seed=0,
+    )
     for m in (plain, penalised):
         m.compile("sgd", "sparse_categorical_crossentropy")
     a = plain.test_on_batch(x_train, y_train)
@@ -192,8 +208,10 @@ def test_regularization_penalty_is_part_of_the_loss(iris):
 
 
 def test_summary_lists_layers_shapes_and_params():
-    model = Sequential([layers.Dense(10, activation="relu", name="hidden"),
-                        layers.Dense(3, name="out")], input_shape=(4,))
+    model = Sequential(
+        [layers.Dense(10, activation="relu", name="hidden"), layers.Dense(3, name="out")],
+        input_shape=(4,),
+    )
     text = model.summary(print_fn=None)
     assert "hidden (Dense)" in text and "(None, 10)" in text and "(None, 3)" in text
     assert "Total params: 83" in text  # 4*10+10 + 10*3+3
@@ -212,8 +230,9 @@ def test_clear_errors(iris):
 
 
 def test_config_round_trip_rebuilds_the_same_architecture():
-    model = Sequential([layers.Dense(5, activation="tanh"), layers.Dropout(0.2),
-                        layers.Dense(2)], input_shape=(3,))
+    model = Sequential(
+        [layers.Dense(5, activation="tanh"), layers.Dropout(0.2), layers.Dense(2)], input_shape=(3,)
+    )
     clone = Sequential.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert [p.shape for p in clone.parameters()] == [p.shape for p in model.parameters()]
