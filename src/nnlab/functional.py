@@ -10,6 +10,7 @@ import numpy as np
 from nnlab import backend
 from nnlab.autograd.tensor import Tensor, apply
 from nnlab.ops import activation as act
+from nnlab.ops import cross_entropy as ce
 from nnlab.ops import dropout as drop
 from nnlab.ops import elementwise as ew
 from nnlab.ops import embedding as emb
@@ -307,7 +308,7 @@ def cross_entropy(
     if not isinstance(target, Tensor):
         target = np.asarray(target)  # keep integer labels integer
     return apply(
-        lo.CrossEntropy,
+        ce.CrossEntropy,
         input,
         target,
         weight,

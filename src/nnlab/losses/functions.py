@@ -17,6 +17,7 @@ import numpy as np
 
 from nnlab import functional as F
 from nnlab.autograd.tensor import Tensor, apply
+from nnlab.ops import cross_entropy as ce
 from nnlab.ops import loss as lo
 
 EPSILON = 1e-7  # keras.backend.epsilon(): the clip applied to probabilities
@@ -125,7 +126,7 @@ def _fused_ce(y_pred, target, label_smoothing):
         y_pred = y_pred.reshape(-1, classes)
         target = target.reshape(-1) if target.ndim == len(lead) else target.reshape(-1, classes)
     options = dict(reduction="none", label_smoothing=label_smoothing, ignore_index=None)
-    loss = apply(lo.CrossEntropy, y_pred, target, None, **options)
+    loss = apply(ce.CrossEntropy, y_pred, target, None, **options)
     return loss.reshape(lead) if len(lead) > 1 else loss
 
 
