@@ -236,3 +236,36 @@ def test_config_round_trip_rebuilds_the_same_architecture():
     clone = Sequential.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert [p.shape for p in clone.parameters()] == [p.shape for p in model.parameters()]
+
+
+class _Batches:
+    """A minimal batch source: fixed (x, y) batches, as ImageAugmenter.flow yields them."""
+
+    def __init__(self, x, y, size):
+        self.x, self.y, self.size = x, y, size
+
+    def __len__(self):
+        return -(-len(self.x) // self.size)
+
+    def __iter__(self):
+        for i in range(0, len(self.x), self.size):
+            yield self.x[i : i + self.size], self.y[i : i + self.size]
+
+
+def test_fit_accepts_a_batch_source(iris):
+    x_train, x_test, y_train, y_test = iris
+    counter = StepCounter()
+    model = iris_model()
+    history = model.fit(
+        _Batches(x_train, y_train, 30),
+        epochs=30,
+        callbacks=[counter],
+        validation_data=(x_test, y_test),
+        verbose=0,
+    )
+    assert counter.train_batches == 30 * 4
+    assert history.history["val_accuracy"][-1] >= 0.9
+    with pytest.raises(ValueError, match="y and sample weights come from it"):
+        model.fit(_Batches(x_train, y_train, 30), y_train)
+    with pytest.raises(ValueError, match="balanced"):
+        model.fit(_Batches(x_train, y_train, 30), class_weight="balanced")

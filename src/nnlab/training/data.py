@@ -64,16 +64,61 @@ def split_validation(arrays: tuple, fraction: float):
     return train, val
 
 
-def batches(n: int, batch_size: int, shuffle: bool, rng: np.random.Generator):
-    """Index arrays of each mini-batch of an epoch (the last may be smaller)."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    order = rng.permutation(n) if shuffle else np.arange(n)
-    return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+def is_batch_source(x) -> bool:
+    """True for an object that yields whole batches (e.g. ``ImageAugmenter.flow``) rather
+    than an array of samples."""
+    return (
+        hasattr(x, "__iter__")
+        and hasattr(x, "__len__")
+        and not hasattr(x, "shape")
+        and (not isinstance(x, list | tuple))
+    )
 
 
-def take(array, index):
-    return None if array is None else array[index]
+class ArrayBatches:
+    """Mini-batches (x, y, sample_weight) of arrays, reshuffled every epoch when asked."""
+
+    def __init__(self, arrays: tuple, batch_size: int, shuffle: bool, rng: np.random.Generator):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        self.arrays, self.batch_size, self.shuffle, self.rng = arrays, batch_size, shuffle, rng
+        self.n = len(arrays[0])
+
+    def __len__(self) -> int:
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        order = self.rng.permutation(self.n) if self.shuffle else np.arange(self.n)
+        for start in range(0, self.n, self.batch_size):
+            index = order[start : start + self.batch_size]
+            yield tuple(None if a is None else a[index] for a in self.arrays)
+
+
+class SourceBatches:
+    """A user's batch source, each batch normalised to (x, y, sample_weight) arrays."""
+
+    def __init__(self, source, dtype, class_weight=None):
+        if isinstance(class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' needs all labels up front; with a batch source pass "
+                "a dict {class: weight}"
+            )
+        self.source, self.dtype, self.class_weight = source, dtype, class_weight
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __iter__(self):
+        for batch in self.source:
+            if not isinstance(batch, tuple | list) or len(batch) not in (2, 3):
+                raise ValueError(
+                    f"a batch source must yield (x, y) or (x, y, sample_weight), got "
+                    f"{type(batch).__name__}"
+                )
+            x, y, *rest = batch
+            y = as_target(y)
+            weights = sample_weights(y, rest[0] if rest else None, self.class_weight)
+            yield as_input(x, self.dtype), y, weights
 
 
 class RunningMeans:

@@ -75,12 +75,16 @@ class Model(Module):
         self.compiled_metrics = [metric_lookup.get(m, loss=loss_name) for m in (metrics or [])]
         return self
 
-    def _ensure_ready(self, x) -> None:
+    def _check_compiled(self) -> None:
         if self.optimizer is None or self.loss is None:
             raise RuntimeError(
                 f"{type(self).__name__} must be compiled before training or evaluating: call "
                 "model.compile(optimizer=..., loss=...) first"
             )
+
+    def _ensure_ready(self, x) -> None:
+        """Compiled, built from the sample ``x``, and the optimizer bound to the parameters."""
+        self._check_compiled()
         if not self.built:
             self._build_from(x[:1])
         if not self.optimizer.param_groups:
@@ -160,25 +164,22 @@ class Model(Module):
             The History callback; ``history.history`` maps 'loss', metric names, their
             'val_' versions and 'learning_rate' to one value per epoch.
         """
-        x, y = data.as_input(x, backend.default_dtype()), data.as_target(y)
-        data.check_lengths(x=x, y=y, sample_weight=sample_weight)
-        weights = data.sample_weights(y, sample_weight, class_weight)
-        train, val = (x, y, weights), None
+        self._check_compiled()
+        batch_size = 32 if batch_size is None else int(batch_size)
+        train, val = self._training_batches(
+            x, y, batch_size, validation_split, shuffle, class_weight, sample_weight
+        )
         if validation_data is not None:
             val = _validation_tuple(validation_data)
-        elif validation_split:
-            train, val = data.split_validation(train, validation_split)
-        self._ensure_ready(train[0])
-        batch_size = 32 if batch_size is None else int(batch_size)
         history = History()
-        cbs = self._callback_list(callbacks, history, verbose, epochs, len(train[0]), batch_size)
+        cbs = self._callback_list(callbacks, history, verbose, epochs, len(train))
         self.stop_training = False
         cbs.on_train_begin({})
         logs = {}
         try:
             for epoch in range(initial_epoch, epochs):
                 cbs.on_epoch_begin(epoch, {})
-                logs = self._train_epoch(train, batch_size, shuffle, cbs)
+                logs = self._train_epoch(train, cbs)
                 if val is not None and not self.stop_training:
                     val_logs = self._evaluate_arrays(val, batch_size, cbs)
                     logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -192,25 +193,43 @@ class Model(Module):
             cbs.on_train_end(logs)
         return history
 
-    def _callback_list(self, callbacks, history, verbose, epochs, n, batch_size):
+    def _training_batches(
+        self, x, y, batch_size, validation_split, shuffle, class_weight, sample_weight
+    ):
+        """The epoch's batches, and the validation arrays split off (or None)."""
+        if data.is_batch_source(x):
+            if y is not None or validation_split or sample_weight is not None:
+                raise ValueError(
+                    "when x yields batches (e.g. ImageAugmenter.flow), y and sample weights "
+                    "come from it and validation_split is not available: pass y=None and "
+                    "validation_data=(x_val, y_val)"
+                )
+            return data.SourceBatches(x, backend.default_dtype(), class_weight), None
+        x, y = data.as_input(x, backend.default_dtype()), data.as_target(y)
+        data.check_lengths(x=x, y=y, sample_weight=sample_weight)
+        arrays, val = (x, y, data.sample_weights(y, sample_weight, class_weight)), None
+        if validation_split:
+            arrays, val = data.split_validation(arrays, validation_split)
+        return data.ArrayBatches(arrays, batch_size, shuffle, self.rng), val
+
+    def _callback_list(self, callbacks, history, verbose, epochs, steps):
         verbose = 1 if verbose == "auto" else int(verbose)
         # The progress display goes first so its epoch line is finished before other
         # callbacks print; History goes last so it records what the others added.
         display = [ProgressBar(verbose=verbose)] if verbose else []
         cbs = CallbackList([*display, *(callbacks or []), history])
         cbs.set_model(self)
-        steps = -(-n // batch_size)
         cbs.set_params({"epochs": epochs, "steps": steps, "verbose": verbose})
         return cbs
 
-    def _train_epoch(self, arrays, batch_size, shuffle, cbs) -> dict:
+    def _train_epoch(self, batches, cbs) -> dict:
         self.train()
         self._reset_metrics()
         means = data.RunningMeans()
-        for step, index in enumerate(data.batches(len(arrays[0]), batch_size, shuffle, self.rng)):
+        for step, batch in enumerate(batches):
+            self._ensure_ready(batch[0])
             cbs.on_train_batch_begin(step, {})
-            batch = tuple(data.take(a, index) for a in arrays)
-            means.update(self.train_step(batch), len(index))
+            means.update(self.train_step(batch), len(batch[0]))
             cbs.on_train_batch_end(step, self._logs(means))
             if self.stop_training:
                 break
@@ -221,9 +240,9 @@ class Model(Module):
         self._reset_metrics()
         means = data.RunningMeans()
         cbs.on_test_begin({})
-        for step, index in enumerate(data.batches(len(arrays[0]), batch_size, False, self.rng)):
+        for step, batch in enumerate(data.ArrayBatches(arrays, batch_size, False, self.rng)):
             cbs.on_test_batch_begin(step, {})
-            means.update(self.test_step(tuple(data.take(a, index) for a in arrays)), len(index))
+            means.update(self.test_step(batch), len(batch[0]))
             cbs.on_test_batch_end(step, self._logs(means))
         logs = self._logs(means)
         cbs.on_test_end(logs)
