@@ -19,7 +19,9 @@ demo: $(VENV)/.base
 	$(PY) -m nnlab demo
 
 test: $(VENV)/.test
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	# One BLAS thread per test worker: two workers already fill both cores, and threaded
+	# small GEMMs on oversubscribed cores are many times slower.
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.test
 	$(PY) -m ruff check src tests benchmarks examples

@@ -16,7 +16,9 @@ _name_counters: dict = defaultdict(itertools.count)
 
 
 def _snake_case(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+    """Keras's rule: ``MaxPooling2D`` -> ``max_pooling2d``, ``Dense`` -> ``dense``."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(cls_name: str) -> str:
