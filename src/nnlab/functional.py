@@ -10,6 +10,7 @@ import numpy as np
 from nnlab import backend
 from nnlab.autograd.tensor import Tensor, apply
 from nnlab.ops import activation as act
+from nnlab.ops import conv as cv
 from nnlab.ops import cross_entropy as ce
 from nnlab.ops import dropout as drop
 from nnlab.ops import elementwise as ew
@@ -17,6 +18,7 @@ from nnlab.ops import embedding as emb
 from nnlab.ops import loss as lo
 from nnlab.ops import matmul as mm
 from nnlab.ops import norm as nm
+from nnlab.ops import pool as pl
 from nnlab.ops import reduce as rd
 from nnlab.ops import shape as sh
 
@@ -277,6 +279,137 @@ def embedding(indices, weight, padding_idx=None):
     """Rows of ``weight`` picked by integer ``indices``; the padding row gets no gradient."""
     indices = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
     return apply(emb.Embedding, indices, weight, padding_idx=padding_idx)
+
+
+# ---- convolution and pooling (NCHW / NCL, as PyTorch) --------------------------------------
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D convolution (cross-correlation) via im2col and one GEMM.
+
+    Shape: input (N, C_in, L), weight (C_out, C_in / groups, K) -> (N, C_out, L_out).
+    ``padding`` is an int, 'valid' or 'same'.
+    """
+    return apply(
+        cv.Conv1d,
+        input,
+        weight,
+        bias,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    )
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation) via im2col and one GEMM.
+
+    Shape: input (N, C_in, H, W), weight (C_out, C_in / groups, kH, kW) -> (N, C_out, H', W').
+    ``stride``, ``dilation``: int or pair; ``padding``: int, pair, 'valid' or 'same'.
+    """
+    return apply(
+        cv.Conv2d,
+        input,
+        weight,
+        bias,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    )
+
+
+def conv_transpose2d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+):
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input).
+
+    Shape: input (N, C_in, H, W), weight (C_in, C_out / groups, kH, kW) -> (N, C_out, H', W').
+    """
+    return apply(
+        cv.ConvTranspose2d,
+        input,
+        weight,
+        bias,
+        stride=stride,
+        padding=padding,
+        output_padding=output_padding,
+        groups=groups,
+        dilation=dilation,
+    )
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):  # noqa: A002
+    return apply(
+        pl.MaxPool1d,
+        input,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+    )
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):  # noqa: A002
+    """Max pooling over (kH, kW) windows; ``stride`` defaults to the kernel size; padding
+    is -inf (never picked). The gradient goes to the first maximum of each window."""
+    return apply(
+        pl.MaxPool2d,
+        input,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=ceil_mode,
+    )
+
+
+def avg_pool2d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+):
+    return apply(
+        pl.AvgPool2d,
+        input,
+        kernel_size=kernel_size,
+        stride=stride,
+        padding=padding,
+        ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+    )
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Average pooling to a fixed (H_out, W_out), windows as PyTorch computes them."""
+    return apply(pl.AdaptiveAvgPool2d, input, output_size=output_size)
+
+
+def upsample(input, scale_factor=2, mode="nearest"):  # noqa: A002
+    """Resize (N, C, H, W) by an integer ``scale_factor``: 'nearest' or 'bilinear'
+    (align_corners=False, as PyTorch)."""
+    return apply(pl.Upsample, input, scale_factor=scale_factor, mode=mode)
+
+
+def dropout2d(x, p=0.5, training=True, rng=None):
+    """Zero whole channels of (N, C, H, W) with probability ``p``, scale the rest by 1/(1-p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    return apply(drop.Dropout2d, x, p=p, rng=backend.get_generator(rng))
 
 
 # ---- losses (PyTorch signatures; reduction is 'mean', 'sum' or 'none') ----------------------

@@ -2,18 +2,55 @@
 wrappers over the same ops as ``nnlab.nn``."""
 
 from nnlab.layers.base import Layer
+from nnlab.layers.conv import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D
 from nnlab.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from nnlab.layers.embedding import Embedding
+from nnlab.layers.keras_weights import import_keras_weights, keras_to_torch, torch_to_keras
+from nnlab.layers.masking import Masking
 from nnlab.layers.normalization import BatchNormalization, LayerNormalization
+from nnlab.layers.pooling import (
+    AveragePooling2D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+    SpatialDropout2D,
+    UpSampling2D,
+    ZeroPadding2D,
+)
+from nnlab.layers.recurrent import GRU, LSTM, RecurrentLayer, SimpleRNN
+from nnlab.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Activation",
+    "AveragePooling2D",
     "BatchNormalization",
+    "Bidirectional",
+    "Conv1D",
+    "Conv2D",
+    "Conv2DTranspose",
     "Dense",
+    "DepthwiseConv2D",
     "Dropout",
     "Embedding",
     "Flatten",
+    "GRU",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "LSTM",
     "Layer",
     "LayerNormalization",
+    "Masking",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "RecurrentLayer",
     "Reshape",
+    "SimpleRNN",
+    "SpatialDropout2D",
+    "TimeDistributed",
+    "UpSampling2D",
+    "ZeroPadding2D",
+    "import_keras_weights",
+    "keras_to_torch",
+    "torch_to_keras",
 ]

@@ -17,7 +17,8 @@ from nnlab.nn.activation import (
     Tanh,
 )
 from nnlab.nn.container import ModuleList, Sequential
-from nnlab.nn.dropout import Dropout
+from nnlab.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from nnlab.nn.dropout import Dropout, Dropout2d
 from nnlab.nn.embedding import Embedding
 from nnlab.nn.flatten import Flatten
 from nnlab.nn.linear import Linear
@@ -32,37 +33,54 @@ from nnlab.nn.loss import (
 )
 from nnlab.nn.module import Module, Parameter
 from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from nnlab.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample, ZeroPad2d
+from nnlab.nn.recurrent import GRU, LSTM, RNN, RNNBase, SimpleRNN
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "ELU",
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LSTM",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "Parameter",
+    "RNN",
+    "RNNBase",
     "ReLU",
     "SELU",
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SimpleRNN",
     "Softmax",
     "Softplus",
     "Tanh",
+    "Upsample",
+    "ZeroPad2d",
     "init",
 ]

@@ -44,3 +44,34 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+@register
+class Dropout2d(Module):
+    """Channel dropout, as ``torch.nn.Dropout2d``: during training zero each whole channel
+    (feature map) of a sample with probability ``p`` and scale the rest by 1 / (1 - p); in
+    eval mode return the input unchanged.
+
+    Args:
+        p: probability of zeroing a channel, in [0, 1] (default 0.5).
+        rng: Generator or int seed for the masks (default: a child of the library's).
+
+    Shape:
+        (N, C, H, W) -> same; (N, C, L) is treated the same way (one draw per channel).
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d probability p must be in [0, 1], got {p}")
+        self.p = float(p)
+        self.rng = _own_generator(rng)
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, training=self.training, rng=self.rng)
+
+    def get_config(self) -> dict:
+        return {"p": self.p}
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -23,3 +23,29 @@ class Dropout(Function):
 
     def backward(self, grad_out):
         return grad_out * self.mask
+
+
+class Dropout2d(Function):
+    """Channel dropout: y = x * mask, one mask value per (sample, channel) of (N, C, *),
+    mask = keep / (1 - p), keep ~ Bernoulli(1 - p) drawn from ``rng`` as (N, C, 1, ...).
+
+    Zeroing whole feature maps (Tompson et al., 2015) keeps neighbouring pixels, which are
+    strongly correlated, from carrying a dropped activation through anyway.
+    """
+
+    def forward(self, x, p=0.5, rng=None):
+        if x.ndim < 3:
+            raise ValueError(
+                f"dropout2d expects (N, C, H, W) or (N, C, L) input, got shape {x.shape}; "
+                f"it drops whole channels (axis 1), so add the batch axis with x[None]"
+            )
+        draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
+        mask_shape = x.shape[:2] + (1,) * (x.ndim - 2)
+        keep = rng.random(mask_shape, dtype=draw_dtype) >= p
+        self.mask = keep.astype(x.dtype)
+        if p < 1.0:
+            self.mask *= 1.0 / (1.0 - p)
+        return x * self.mask
+
+    def backward(self, grad_out):
+        return (grad_out * self.mask,)
