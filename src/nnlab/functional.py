@@ -20,6 +20,7 @@ from nnlab.ops import matmul as mm
 from nnlab.ops import norm as nm
 from nnlab.ops import pool as pl
 from nnlab.ops import reduce as rd
+from nnlab.ops import resample as rs
 from nnlab.ops import shape as sh
 
 # ---- elementwise ----------------------------------------------------------------------------
@@ -400,7 +401,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 def upsample(input, scale_factor=2, mode="nearest"):  # noqa: A002
     """Resize (N, C, H, W) by an integer ``scale_factor``: 'nearest' or 'bilinear'
     (align_corners=False, as PyTorch)."""
-    return apply(pl.Upsample, input, scale_factor=scale_factor, mode=mode)
+    return apply(rs.Upsample, input, scale_factor=scale_factor, mode=mode)
 
 
 def dropout2d(x, p=0.5, training=True, rng=None):

@@ -45,7 +45,7 @@ def _paddings(padding, op: str) -> tuple:
     return tuple(sides)
 
 
-def _check_image(x: np.ndarray, op: str) -> None:
+def check_image(x: np.ndarray, op: str) -> None:
     if x.ndim not in (3, 4):
         raise ValueError(
             f"{op} expects a 4-D (N, C, H, W) or 3-D (C, H, W) input, got shape {x.shape}; "
@@ -157,7 +157,7 @@ class MaxPool2d(Function):
     """
 
     def forward(self, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-        _check_image(x, "max_pool2d")
+        check_image(x, "max_pool2d")
         win = _Windows("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
         return self._pool(x, win)
 
@@ -271,7 +271,7 @@ class AvgPool2d(Function):
     def forward(
         self, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
     ):
-        _check_image(x, "avg_pool2d")
+        check_image(x, "avg_pool2d")
         win = _Windows("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
         xp = win.pad(x, 0)
         rows = sum(xp[..., win.axis_slice(0, i), :] for i in range(win.kernel[0]))
@@ -311,7 +311,7 @@ def _adaptive_output_size(output_size, in_size) -> tuple:
     return out
 
 
-def _axis_view(vector: np.ndarray, axis: int) -> np.ndarray:
+def axis_view(vector: np.ndarray, axis: int) -> np.ndarray:
     """Shape a per-position vector to broadcast along ``axis`` (-1 or -2)."""
     return vector if axis == -1 else vector[:, None]
 
@@ -331,8 +331,8 @@ def _adaptive_mean(x: np.ndarray, axis: int, out: int) -> np.ndarray:
     for offset in range(int(lengths.max())):  # loop over window offsets, not positions
         part = np.take(x, np.minimum(starts + offset, size - 1), axis=axis)
         inside = offset < lengths
-        total = total + (part if inside.all() else np.where(_axis_view(inside, axis), part, 0))
-    return total / _axis_view(lengths.astype(x.dtype), axis)
+        total = total + (part if inside.all() else np.where(axis_view(inside, axis), part, 0))
+    return total / axis_view(lengths.astype(x.dtype), axis)
 
 
 def _adaptive_mean_grad(g: np.ndarray, axis: int, size: int) -> np.ndarray:
@@ -356,7 +356,7 @@ class AdaptiveAvgPool2d(Function):
     one offset at a time (at most ceil(H/H_out) + 1 steps per axis)."""
 
     def forward(self, x, output_size):
-        _check_image(x, "adaptive_avg_pool2d")
+        check_image(x, "adaptive_avg_pool2d")
         oh, ow = _adaptive_output_size(output_size, x.shape[-2:])
         self.in_size = x.shape[-2:]
         return _adaptive_mean(_adaptive_mean(x, -1, ow), -2, oh)
@@ -364,65 +364,3 @@ class AdaptiveAvgPool2d(Function):
     def backward(self, grad_out):
         h, w = self.in_size
         return (_adaptive_mean_grad(_adaptive_mean_grad(grad_out, -2, h), -1, w),)
-
-
-# ---- upsampling ---------------------------------------------------------------------------
-
-
-def bilinear_sources(size: int, scale: int) -> tuple:
-    """For each of size*scale outputs: the two source indices and their weights, with
-    PyTorch's align_corners=False rule src = max((dst + 0.5) / scale - 0.5, 0)."""
-    src = np.maximum((np.arange(size * scale) + 0.5) / scale - 0.5, 0.0)
-    i0 = np.floor(src).astype(np.int64)
-    i1 = np.minimum(i0 + 1, size - 1)
-    w1 = src - i0
-    return i0, i1, 1.0 - w1, w1
-
-
-def _interpolate(x: np.ndarray, axis: int, scale: int) -> np.ndarray:
-    i0, i1, w0, w1 = bilinear_sources(x.shape[axis], scale)
-    w0, w1 = (_axis_view(w.astype(x.dtype), axis) for w in (w0, w1))
-    return np.take(x, i0, axis=axis) * w0 + np.take(x, i1, axis=axis) * w1
-
-
-def _interpolate_grad(g: np.ndarray, axis: int, size: int, scale: int) -> np.ndarray:
-    i0, i1, w0, w1 = bilinear_sources(size, scale)
-    weights = np.zeros((size * scale, size))  # (out, in): the forward as a matrix
-    rows = np.arange(size * scale)
-    np.add.at(weights, (rows, i0), w0)
-    np.add.at(weights, (rows, i1), w1)
-    weights = weights.astype(g.dtype)
-    return g @ weights if axis == -1 else np.matmul(weights.T, g)
-
-
-class Upsample(Function):
-    """Resize by integer factors (sh, sw).
-
-    'nearest': y[h, w] = x[h // sh, w // sw] (PyTorch's nearest rule for integer factors).
-    'bilinear' (align_corners=False): interpolate along W, then along H, between the two
-    source pixels around src = (dst + 0.5) / s - 0.5, clamped at 0.
-    """
-
-    def forward(self, x, scale_factor=2, mode="nearest"):
-        _check_image(x, "upsample")
-        factors = np.broadcast_to(np.asarray(scale_factor), (2,))
-        if not np.all(factors == np.round(factors)) or factors.min() < 1:
-            raise ValueError(
-                f"upsample supports positive integer scale factors only, got {scale_factor!r}"
-            )
-        sh, sw = (int(f) for f in factors)
-        if mode not in ("nearest", "bilinear"):
-            raise ValueError(f"upsample mode must be 'nearest' or 'bilinear', got {mode!r}")
-        self.scale, self.mode, self.in_size = (sh, sw), mode, x.shape[-2:]
-        h, w = self.in_size
-        if mode == "nearest":
-            expanded = np.broadcast_to(x[..., :, None, :, None], x.shape[:-2] + (h, sh, w, sw))
-            return expanded.reshape(x.shape[:-2] + (h * sh, w * sw))
-        return _interpolate(_interpolate(x, -1, sw), -2, sh)
-
-    def backward(self, grad_out):
-        (sh, sw), (h, w) = self.scale, self.in_size
-        if self.mode == "nearest":
-            split = grad_out.reshape(grad_out.shape[:-2] + (h, sh, w, sw))
-            return (split.sum(axis=(-3, -1)),)
-        return (_interpolate_grad(_interpolate_grad(grad_out, -2, h, sh), -1, w, sw),)
