@@ -48,6 +48,13 @@ DEMOS = {
     "breast_cancer": Demo(
         "nnlab.experiments.breast_cancer", "four architectures on breast cancer, two recipes"
     ),
+    "char_lstm": Demo(
+        "nnlab.experiments.char_lstm", "character LSTM on Shakespeare vs bigram; samples"
+    ),
+    "memory": Demo(
+        "nnlab.experiments.memory",
+        "SimpleRNN/LSTM/GRU: adding problem, copy task, vanishing gradients, LSTM gates",
+    ),
 }
 DEFAULT_DEMOS = ("core", "mlp")
 

@@ -1,4 +1,5 @@
-"""Real datasets available offline, file readers and image augmentation.
+"""Real datasets available offline (images, a Shakespeare excerpt), file readers, image
+augmentation and generated sequence tasks.
 
 Nothing here downloads at run time, and no file is ever unpickled: IDX and CIFAR-10 binary
 files are parsed byte by byte, with their declared sizes checked before allocating.
@@ -13,17 +14,32 @@ from nnlab.data.datasets import (
     load_fashion_mnist,
 )
 from nnlab.data.idx import read_idx, write_idx
+from nnlab.data.sequence_tasks import adding_problem, copy_task
+from nnlab.data.text import (
+    SHAKESPEARE_PLAYS,
+    CharVocabulary,
+    char_windows,
+    load_shakespeare,
+    train_val_split,
+)
 
 __all__ = [
-    "CIFAR10_CLASSES",
-    "FASHION_MNIST_CLASSES",
     "AugmentedBatches",
+    "CIFAR10_CLASSES",
+    "CharVocabulary",
+    "FASHION_MNIST_CLASSES",
     "ImageAugmenter",
+    "SHAKESPEARE_PLAYS",
+    "adding_problem",
+    "char_windows",
+    "copy_task",
     "fashion_mnist_available",
     "load_cifar10",
     "load_digits_images",
     "load_fashion_mnist",
+    "load_shakespeare",
     "read_cifar10_binary",
     "read_idx",
+    "train_val_split",
     "write_idx",
 ]
