@@ -51,6 +51,12 @@ DEMOS = {
     "char_lstm": Demo(
         "nnlab.experiments.char_lstm", "character LSTM on Shakespeare vs bigram; samples"
     ),
+    "forecast_seed": Demo(
+        "nnlab.experiments.forecast_seed", "the seed's 3xLSTM(50) forecaster vs naive baselines"
+    ),
+    "forecast_airline": Demo(
+        "nnlab.experiments.forecast_airline", "LSTM direct/recursive airline-passenger forecasts"
+    ),
     "memory": Demo(
         "nnlab.experiments.memory",
         "SimpleRNN/LSTM/GRU: adding problem, copy task, vanishing gradients, LSTM gates",
