@@ -48,6 +48,16 @@ DEMOS = {
     "breast_cancer": Demo(
         "nnlab.experiments.breast_cancer", "four architectures on breast cancer, two recipes"
     ),
+    "cnn_digits": Demo(
+        "nnlab.experiments.cnn_digits", "small CNN vs the seeds' MLP on 8x8 digits; shifted digits"
+    ),
+    "cnn_fashion": Demo(
+        "nnlab.experiments.cnn_fashion", "LeNet-5 on Fashion-MNIST (Debian's dataset-fashion-mnist)"
+    ),
+    "cnn_filters": Demo(
+        "nnlab.experiments.cnn_filters",
+        "classic filters, feature maps, learned filters, pooling, receptive fields, zoo summaries",
+    ),
     "char_lstm": Demo(
         "nnlab.experiments.char_lstm", "character LSTM on Shakespeare vs bigram; samples"
     ),

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from nnlab import backend, layers, nn
+from nnlab import backend, layers, models, nn
 from nnlab.io.archive import CONFIG, RNG, WEIGHTS, parse_json, read_archive, write_zip
 from nnlab.io.atomic import atomic_write
 from nnlab.io.compile_info import compile_entries, restore_compile
@@ -32,7 +32,7 @@ _BUILD_DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", 
 
 # Configs name classes through the registry, which a class joins when its module is imported:
 # these imports make every class nnlab can save known to a fresh process.
-_REGISTERING_MODULES = (layers, nn)
+_REGISTERING_MODULES = (layers, models, nn)
 
 
 # ---- saving ---------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ import numpy as np
 
 
 def _count(module) -> tuple:
+    """(trainable, non-trainable) sizes; like Keras, buffers such as BatchNorm's moving
+    statistics count as non-trainable."""
     trainable = sum(p.size for p in module.parameters() if p.requires_grad)
     frozen = sum(p.size for p in module.parameters() if not p.requires_grad)
+    frozen += sum(np.size(b) for _, b in module.named_buffers() if np.asarray(b).dtype.kind == "f")
     return trainable, frozen
 
 
