@@ -7,13 +7,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 import nnlab.functional as F
 from nnlab import Tensor, gradcheck, nn, regularizers
-from nnlab.layers.conv import (
-    Conv1D,
-    Conv2D,
-    Conv2DTranspose,
-    DepthwiseConv2D,
-    tf_same_padding,
-)
+from nnlab.layers.conv import Conv1D, Conv2D, DepthwiseConv2D, tf_same_padding
+from nnlab.layers.conv_transpose import Conv2DTranspose
 
 
 def _keras_conv(x, kernel, bias):

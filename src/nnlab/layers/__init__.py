@@ -2,7 +2,8 @@
 wrappers over the same ops as ``nnlab.nn``."""
 
 from nnlab.layers.base import Layer
-from nnlab.layers.conv import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D
+from nnlab.layers.conv import Conv1D, Conv2D, DepthwiseConv2D
+from nnlab.layers.conv_transpose import Conv2DTranspose
 from nnlab.layers.core import Activation, Dense, Dropout, Flatten, Reshape
 from nnlab.layers.embedding import Embedding
 from nnlab.layers.keras_weights import import_keras_weights, keras_to_torch, torch_to_keras

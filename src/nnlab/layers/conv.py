@@ -16,13 +16,12 @@ split with the odd one at the end (bottom/right), which PyTorch's symmetric padd
 express for strides > 1; and 'causal' (Conv1D: all padding at the start).
 """
 
-import re
 import warnings
 
 import numpy as np
 
 from nnlab import functional as F
-from nnlab.layers.base import Layer, unique_name
+from nnlab.layers.base import Layer
 from nnlab.layers.serialize import activation_from_config, regularizer_from_config, to_config
 from nnlab.nn.module import Parameter, register
 
@@ -41,12 +40,6 @@ def _ints(value, n: int, what: str, layer: str, minimum: int = 1) -> tuple:
     return tuple(int(v) for v in items)
 
 
-def _keras_snake_case(name: str) -> str:
-    """Keras's rule: Conv2D -> conv2d, DepthwiseConv2D -> depthwise_conv2d."""
-    name = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def tf_same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple:
     """TensorFlow's 'same' padding (before, after) of one axis: ceil(size / stride) outputs,
     the odd padding element after."""
@@ -54,26 +47,6 @@ def tf_same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple
     out = -(-size // stride)
     total = max((out - 1) * stride + span - size, 0)
     return total // 2, total - total // 2
-
-
-def tf_transpose_padding(size, kernel, stride, dilation, padding, output_padding) -> tuple:
-    """(crop before, crop after, extra after) of one axis of Keras's transposed convolution.
-
-    The output length is Keras's ``deconv_output_length``; as TensorFlow, the full output
-    of length (size - 1)*stride + span is cropped by half the excess at the start (rounded
-    down) and the rest at the end, or extended with zeros at the end when it is too short.
-    """
-    span = (kernel - 1) * dilation + 1
-    full = (size - 1) * stride + span
-    if output_padding is None:
-        length = size * stride if padding == "same" else size * stride + max(span - stride, 0)
-    elif padding == "same":
-        length = (size - 1) * stride + span - 2 * (span // 2) + output_padding
-    else:
-        length = full + output_padding
-    before = max(full - length, 0) // 2 if padding == "same" else 0
-    after = full - length - before
-    return before, max(after, 0), max(-after, 0)
 
 
 class _Conv(Layer):
@@ -101,8 +74,6 @@ class _Conv(Layer):
         input_shape=None,
         **base,
     ):
-        if base.get("name") is None:  # Keras's names: conv2d, conv2d_1, ... (not conv2_d)
-            base["name"] = unique_name(_keras_snake_case(type(self).__name__))
         super().__init__(**base)
         cls, n = type(self).__name__, self.spatial
         if data_format not in (None, "channels_first"):
@@ -325,69 +296,6 @@ class Conv2D(_Conv):
     Weights: ``weight`` (filters, C/groups, kH, kW) (PyTorch); ``kernel`` (kH, kW, C/groups,
     filters) (Keras).
     """
-
-
-@register
-class Conv2DTranspose(_Conv):
-    """Transposed 2-D convolution (upsampling by ``strides``) over NCHW images, Keras arguments.
-
-    Args:
-        filters, kernel_size, strides, dilation_rate, activation, use_bias, initializers,
-        regularizers, input_shape: as Conv2D.
-        padding: 'valid' or 'same'. Without output_padding the output is H*stride ('same') or
-            H*stride + max(span - stride, 0) ('valid'), span = (k - 1)*dilation + 1.
-        output_padding: int or (h, w), each < strides, or None; the output is then
-            (H - 1)*stride + span - 2*(span // 2 if 'same' else 0) + output_padding.
-
-    Shape:
-        (N, C, H, W) -> (N, filters, H', W').
-
-    Weights: ``weight`` (C, filters, kH, kW) (PyTorch's ConvTranspose2d); ``kernel``
-    (kH, kW, filters, C) (Keras).
-    """
-
-    def __init__(
-        self, filters, kernel_size, strides=1, padding="valid", output_padding=None, **options
-    ):
-        super().__init__(filters, kernel_size, strides, padding, **options)
-        if self.groups != 1:
-            raise ValueError("Conv2DTranspose supports groups=1 only (as Keras)")
-        self.output_padding = None
-        if output_padding is not None:
-            self.output_padding = _ints(output_padding, 2, "output_padding", "Conv2DTranspose", 0)
-            if any(p >= s for p, s in zip(self.output_padding, self.strides, strict=True)):
-                raise ValueError(
-                    f"Conv2DTranspose: output_padding {output_padding} must be smaller than "
-                    f"strides {self.strides}"
-                )
-
-    def _init_shape(self, in_channels) -> tuple:
-        return (in_channels, self.filters, *self.kernel_size)
-
-    def _in_channels_of(self, kernel) -> int:
-        return kernel.shape[-1]
-
-    def _conv(self, x, pads):
-        crops, extra = pads
-        return F.conv_transpose2d(
-            x, self.weight, self.bias, self.strides, crops, extra, 1, self.dilation_rate
-        )
-
-    def _pads(self, sizes) -> tuple:
-        extras = self.output_padding or (None, None)
-        axes = [
-            tf_transpose_padding(n, k, s, d, self.padding, e)
-            for n, k, s, d, e in zip(
-                sizes, self.kernel_size, self.strides, self.dilation_rate, extras, strict=True
-            )
-        ]
-        return tuple((a, b) for a, b, _ in axes), tuple(e for _, _, e in axes)
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        del config["groups"]
-        extra = self.output_padding
-        return {**config, "output_padding": None if extra is None else list(extra)}
 
 
 @register
