@@ -4,8 +4,6 @@ Parameter names, shapes and default initialisation are PyTorch's, so state dicts
 across. Inputs are channels-first: (N, C, L) for Conv1d, (N, C, H, W) for the 2-D layers.
 """
 
-import math
-
 import numpy as np
 
 from nnlab import backend
@@ -113,19 +111,9 @@ class _ConvNd(Module):
         weight.shape[1] * prod(kernel_size) (for ConvTranspose that is out_channels/groups,
         as ``torch.nn.init`` computes it from the weight's layout)."""
         gen = backend.get_generator(rng if rng is not None else self._rng)
-        shape, dtype = self.weight.shape, self.weight.dtype
-        if self.weight_initializer is None:
-            self.weight.data = init.kaiming_uniform(shape, gen, dtype, a=math.sqrt(5))
-        else:
-            self.weight.data = init.get(self.weight_initializer)(shape, gen, dtype)
-        if self.bias is None:
-            return
-        if self.bias_initializer is None:
-            fan_in = init.fan_in_and_fan_out(shape)[0]
-            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            self.bias.data = init.random_uniform(self.bias.shape, gen, dtype, -bound, bound)
-        else:
-            self.bias.data = init.get(self.bias_initializer)(self.bias.shape, gen, dtype)
+        init.reset_weight_and_bias(
+            self.weight, self.bias, gen, self.weight_initializer, self.bias_initializer
+        )
 
     def get_config(self) -> dict:
         config = {

@@ -235,6 +235,26 @@ def orthogonal(shape, rng=None, dtype=None, gain=1.0) -> np.ndarray:
 # ---- Keras family -------------------------------------------------------------------------
 
 
+def reset_weight_and_bias(weight, bias, rng, weight_initializer=None, bias_initializer=None):
+    """Give a layer's ``weight`` and ``bias`` Parameters fresh arrays: from the named
+    initializers, or PyTorch's default for Linear and Conv layers when None —
+    kaiming_uniform(a=sqrt(5)) for the weight, i.e. U(+-1/sqrt(fan_in)), and
+    U(+-1/sqrt(fan_in)) for the bias, fan_in from the weight's layout."""
+    shape, dtype = weight.shape, weight.dtype
+    if weight_initializer is None:
+        weight.data = kaiming_uniform(shape, rng, dtype, a=math.sqrt(5))
+    else:
+        weight.data = get(weight_initializer)(shape, rng, dtype)
+    if bias is None:
+        return
+    if bias_initializer is None:
+        fan_in = fan_in_and_fan_out(shape)[0]
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        bias.data = random_uniform(bias.shape, rng, dtype, -bound, bound)
+    else:
+        bias.data = get(bias_initializer)(bias.shape, rng, dtype)
+
+
 def _variance_scaling_normal(shape, rng, dtype, scale, mode):
     # Keras floors the fan at 1 so empty shapes do not divide by zero.
     fan = max(1.0, _fan(shape, mode))

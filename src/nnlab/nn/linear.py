@@ -1,7 +1,5 @@
 """Linear: the fully connected layer y = x W^T + b, as ``torch.nn.Linear``."""
 
-import math
-
 import numpy as np
 
 from nnlab import backend
@@ -59,19 +57,9 @@ class Linear(Module):
     def reset_parameters(self, rng=None) -> None:
         """Draw fresh weights (from ``rng``, else the constructor's rng)."""
         gen = backend.get_generator(rng if rng is not None else self._rng)
-        shape, dtype = self.weight.shape, self.weight.dtype
-        if self.weight_initializer is None:
-            self.weight.data = init.kaiming_uniform(shape, gen, dtype, a=math.sqrt(5))
-        else:
-            self.weight.data = init.get(self.weight_initializer)(shape, gen, dtype)
-        if self.bias is None:
-            return
-        if self.bias_initializer is None:
-            fan_in = init.fan_in_and_fan_out(shape)[0]
-            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            self.bias.data = init.random_uniform(self.bias.shape, gen, dtype, -bound, bound)
-        else:
-            self.bias.data = init.get(self.bias_initializer)(self.bias.shape, gen, dtype)
+        init.reset_weight_and_bias(
+            self.weight, self.bias, gen, self.weight_initializer, self.bias_initializer
+        )
 
     def forward(self, x):
         shape = np.shape(x)  # Tensors and arrays alike
