@@ -17,6 +17,7 @@ from nnlab.experiments.common import (
     mlp,
     one_blas_thread,
     output_dir,
+    split_and_scale,
     summary_row,
     table,
 )
@@ -29,8 +30,6 @@ N_SEEDS, QUICK_SEEDS = 3, 1
 def load_data():
     """(x_train, x_test, y_train, y_test), x standardised with the training split's statistics."""
     from sklearn.datasets import make_classification
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
     x, y = make_classification(
         n_samples=1000,
@@ -40,9 +39,7 @@ def load_data():
         n_redundant=5,
         random_state=42,
     )
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=42)
-    scaler = StandardScaler().fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_test), y_train, y_test
+    return split_and_scale(x, y)
 
 
 @one_blas_thread

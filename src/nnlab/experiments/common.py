@@ -44,6 +44,21 @@ def one_blas_thread(function):
     return wrapper
 
 
+def split_and_scale(x, y, test_size=0.2, random_state=42, stratify=None):
+    """The seeds' 80/20 split (random_state 42), x standardised with the TRAINING split's
+    statistics only (the seeds fit their scalers before splitting).
+
+    Returns (x_train, x_test, y_train, y_test)."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_size, random_state=random_state, stratify=stratify
+    )
+    scaler = StandardScaler().fit(x_train)
+    return scaler.transform(x_train), scaler.transform(x_test), y_train, y_test
+
+
 def output_dir(out_dir) -> Path:
     """``out_dir`` as a Path, created if missing."""
     path = Path(out_dir)

@@ -19,6 +19,7 @@ from nnlab.experiments.common import (
     mlp,
     one_blas_thread,
     output_dir,
+    split_and_scale,
     summary_row,
     table,
 )
@@ -32,16 +33,10 @@ RECIPES = {"seed recipe: Adam lr 0.001": 1e-3, "Adam lr 0.01": 1e-2}
 def load_data():
     """(x_train, x_test, y_train, y_test, class_names), x standardised on the training split."""
     from sklearn.datasets import load_iris
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
     iris = load_iris()
-    x_train, x_test, y_train, y_test = train_test_split(
-        iris.data, iris.target, test_size=0.2, random_state=42
-    )
-    scaler = StandardScaler().fit(x_train)
     names = tuple(str(n) for n in iris.target_names)
-    return scaler.transform(x_train), scaler.transform(x_test), y_train, y_test, names
+    return (*split_and_scale(iris.data, iris.target), names)
 
 
 @one_blas_thread
