@@ -45,3 +45,12 @@ def get_generator(rng=None) -> np.random.Generator:
     raise TypeError(
         f"expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}"
     )
+
+
+def layer_generator(rng=None) -> np.random.Generator:
+    """A Generator for one layer's random draws (dropout masks). None spawns an independent
+    child of the library Generator, so layers built after ``manual_seed`` are reproducible
+    yet draw different masks."""
+    if rng is None:
+        return get_generator().spawn(1)[0]
+    return get_generator(rng)

@@ -10,6 +10,7 @@ import numpy as np
 from nnlab import backend
 from nnlab.autograd.tensor import Tensor, apply
 from nnlab.ops import activation as act
+from nnlab.ops import attention as at
 from nnlab.ops import conv as cv
 from nnlab.ops import cross_entropy as ce
 from nnlab.ops import dropout as drop
@@ -221,6 +222,45 @@ def softmax(x, axis=-1):
 
 def log_softmax(x, axis=-1):
     return apply(act.LogSoftmax, x, axis=axis)
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, rng=None
+):
+    """softmax(query key^T * scale + mask) value, returning ``(output, weights)``.
+
+    Args:
+        attn_mask: as PyTorch's ``scaled_dot_product_attention``: boolean (True = may
+            attend) or float (added to the scores; -inf blocks), broadcastable to (..., L, S).
+        dropout_p: dropout on the weights (pass 0 in evaluation).
+        is_causal: also block every key after the query's position (top-left aligned).
+        scale: default 1/sqrt(E).
+        rng: Generator for the dropout mask (default: the library's).
+
+    Shape:
+        query (..., L, E), key (..., S, E), value (..., S, Ev) -> output (..., L, Ev),
+        weights (..., L, S). A query row with every key blocked gets zero weights and a zero
+        output (PyTorch gives NaN).
+    """
+    dtype = np.asarray(query.data if isinstance(query, Tensor) else query).dtype
+    length, source_length = np.shape(query)[-2], np.shape(key)[-2]
+    mask = at.additive_mask(attn_mask, dtype, true_blocks=False)
+    if is_causal:
+        causal = at.causal_mask(length, source_length, dtype)
+        mask = causal if mask is None else mask + causal
+    if scale is None:
+        scale = 1.0 / np.sqrt(np.shape(query)[-1])
+    rng = backend.get_generator(rng) if dropout_p > 0.0 else None
+    return apply(
+        at.ScaledDotProductAttention,
+        query,
+        key,
+        value,
+        mask=mask,
+        scale=float(scale),
+        dropout_p=float(dropout_p),
+        rng=rng,
+    )
 
 
 # ---- regularization and normalization -------------------------------------------------------

@@ -1,6 +1,7 @@
 """Keras-style layers: input sizes inferred on first call, Keras argument names, thin
 wrappers over the same ops as ``nnlab.nn``."""
 
+from nnlab.layers.attention import MultiHeadAttention
 from nnlab.layers.base import Layer
 from nnlab.layers.conv import Conv1D, Conv2D, DepthwiseConv2D
 from nnlab.layers.conv_transpose import Conv2DTranspose
@@ -44,6 +45,7 @@ __all__ = [
     "Masking",
     "MaxPooling1D",
     "MaxPooling2D",
+    "MultiHeadAttention",
     "RecurrentLayer",
     "Reshape",
     "SimpleRNN",

@@ -16,6 +16,7 @@ from nnlab.nn.activation import (
     Softplus,
     Tanh,
 )
+from nnlab.nn.attention import MultiheadAttention
 from nnlab.nn.container import ModuleList, Sequential
 from nnlab.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from nnlab.nn.dropout import Dropout, Dropout2d
@@ -34,7 +35,16 @@ from nnlab.nn.loss import (
 from nnlab.nn.module import Module, Parameter
 from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nnlab.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample, ZeroPad2d
+from nnlab.nn.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from nnlab.nn.recurrent import GRU, LSTM, RNN, RNNBase, SimpleRNN
+from nnlab.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    generate_square_subsequent_mask,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -60,6 +70,7 @@ __all__ = [
     "L1Loss",
     "LSTM",
     "LayerNorm",
+    "LearnedPositionalEmbedding",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
@@ -67,6 +78,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "MultiheadAttention",
     "ModuleList",
     "Parameter",
     "RNN",
@@ -75,12 +87,19 @@ __all__ = [
     "SELU",
     "Sequential",
     "SiLU",
+    "SinusoidalPositionalEncoding",
     "Sigmoid",
     "SimpleRNN",
     "Softmax",
     "Softplus",
     "Tanh",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Upsample",
     "ZeroPad2d",
+    "generate_square_subsequent_mask",
     "init",
 ]

@@ -1,18 +1,8 @@
 """Dropout layer: random zeroing in training, the identity in eval."""
 
-import numpy as np
-
 from nnlab import backend
 from nnlab import functional as F
 from nnlab.nn.module import Module, register
-
-
-def _own_generator(rng) -> np.random.Generator:
-    """A Generator for one layer. None spawns an independent child of the library Generator,
-    so layers built after ``manual_seed`` are reproducible yet draw different masks."""
-    if rng is None:
-        return backend.get_generator().spawn(1)[0]
-    return backend.get_generator(rng)
 
 
 @register
@@ -34,7 +24,7 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout probability p must be in [0, 1], got {p}")
         self.p = float(p)
-        self.rng = _own_generator(rng)
+        self.rng = backend.layer_generator(rng)
 
     def forward(self, x):
         return F.dropout(x, self.p, training=self.training, rng=self.rng)
@@ -65,7 +55,7 @@ class Dropout2d(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d probability p must be in [0, 1], got {p}")
         self.p = float(p)
-        self.rng = _own_generator(rng)
+        self.rng = backend.layer_generator(rng)
 
     def forward(self, x):
         return F.dropout2d(x, self.p, training=self.training, rng=self.rng)
