@@ -128,6 +128,18 @@ def test_conv2d_forward_and_gradients(x_shape, w_shape, params):
     )
 
 
+@pytest.mark.parametrize("x_shape,w_shape,params", CONV2D_CASES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_inference_path_equals_the_training_path(x_shape, w_shape, params, bias):
+    # Without a gradient to record, conv2d uses per-sample columns with the bias folded into
+    # the product; with one, channel-major columns saved for backward. Same numbers.
+    x, w, b = random_inputs([x_shape, w_shape, (w_shape[0],)], seed=3)
+    b = b if bias else None
+    inference = F.conv2d(x, w, b, **params).data
+    training = F.conv2d(Tensor(x, requires_grad=True), w, b, **params).data
+    np.testing.assert_allclose(inference, training, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_without_bias():
     check_op(
         lambda x, w: F.conv2d(x, w, stride=2, padding=1),

@@ -12,8 +12,10 @@ import numpy as np
 class Function:
     """Base class of every differentiable op.
 
-    Attributes set by the graph before ``backward`` runs:
-        needs_input_grad: one bool per input; backward may skip (return None for) the others.
+    Attributes set by the graph:
+        needs_input_grad: one bool per input, set before ``forward`` runs; backward may skip
+            (return None for) the others, and when none is True (no_grad, constants) the
+            result is never differentiated, so forward need not save anything.
         parents: the input tensors (None for constants); cleared when the graph is released.
     """
 

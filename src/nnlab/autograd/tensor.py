@@ -268,14 +268,17 @@ def apply(fn_cls, *inputs, **params):
     the first tensor input (so ``x * 2.0`` stays float32)."""
     dtype = next((x.data.dtype for x in inputs if isinstance(x, Tensor)), None)
     arrays = [x.data if isinstance(x, Tensor) else _constant(x, dtype) for x in inputs]
-    fn = fn_cls()
-    out = fn.forward(*arrays, **params)
     needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-    if not (any(needs) and is_grad_enabled()):
+    record = any(needs) and is_grad_enabled()
+    fn = fn_cls()
+    # Set before forward, so a forward whose result will never be differentiated (no_grad,
+    # constants) can skip saving what backward would need.
+    fn.needs_input_grad = needs if record else (False,) * len(needs)
+    out = fn.forward(*arrays, **params)
+    if not record:
         if isinstance(out, tuple):
             return tuple(Tensor(o) for o in out)
         return Tensor(out)
-    fn.needs_input_grad = needs
     fn.parents = tuple(x if isinstance(x, Tensor) else None for x in inputs)
     if isinstance(out, tuple):
         fn.n_outputs = len(out)

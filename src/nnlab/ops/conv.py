@@ -30,6 +30,8 @@ the Keras layers use it for TensorFlow's 'same' padding with strides, which can 
 asymmetric.
 """
 
+import functools
+
 import numpy as np
 
 from nnlab.autograd.function import Function
@@ -40,6 +42,7 @@ from nnlab.ops.im2col import (
     gemm,
     gemm_t,
     im2col,
+    im2col_per_sample,
     to_nchw,
     workspace,
 )
@@ -131,6 +134,15 @@ def _check_shapes(op, spatial, x_shape, w_shape, b_shape, groups, transposed) ->
 
 
 def _conv_geometry(op, spatial, x_shape, w_shape, stride, padding, dilation, groups):
+    """The Geometry of a call, cached: a network repeats the same few calls every step, and
+    working it out again costs ~10 us, a lot next to a small convolution."""
+    try:
+        return _cached_geometry(op, spatial, x_shape, w_shape, stride, padding, dilation, groups)
+    except TypeError:  # unhashable arguments (lists): work it out uncached
+        return _geometry(op, spatial, x_shape, w_shape, stride, padding, dilation, groups)
+
+
+def _geometry(op, spatial, x_shape, w_shape, stride, padding, dilation, groups):
     kernel = tuple(w_shape[2:])
     stride = _ints(stride, spatial, "stride", op, 1)
     dilation = _ints(dilation, spatial, "dilation", op, 1)
@@ -146,6 +158,9 @@ def _conv_geometry(op, spatial, x_shape, w_shape, stride, padding, dilation, gro
         )
     out = tuple((p - s) // st + 1 for p, s, st in zip(padded, span, stride, strict=True))
     return _lift2d(Geometry(kernel, stride, dilation, pads, int(groups), in_hw, out), spatial)
+
+
+_cached_geometry = functools.lru_cache(maxsize=512)(_geometry)
 
 
 def _lift2d(geo: Geometry, spatial: int) -> Geometry:
@@ -187,6 +202,9 @@ class Conv2d(Function):
         _check_shapes(op, spatial, x.shape, weight.shape, _shape(bias), groups, False)
         geo = _conv_geometry(op, spatial, x.shape, weight.shape, stride, padding, dilation, groups)
         x4, w4 = _lift(x, spatial), _lift(weight, spatial)
+        if geo.groups == 1 and not any(self.needs_input_grad):
+            y = _conv_per_sample(x4, w4, bias, geo)
+            return y if spatial == 2 else y[:, :, 0, :]
         self.cols = im2col(x4, geo)  # (g, C/g*kh*kw, N*Ho*row)
         self.wg = w4.reshape(geo.groups, w4.shape[0] // geo.groups, -1)
         self.geo, self.x_meta, self.w_meta = geo, (x.shape, x.dtype), (weight.shape, weight.dtype)
@@ -214,6 +232,19 @@ class Conv2d(Function):
         if "cols" in self.__dict__:
             workspace.give(self.cols)
         super().release()
+
+
+def _conv_per_sample(x, weight, bias, geo) -> np.ndarray:
+    """Forward without saving anything (inference): per-sample columns and one batched
+    product that comes out NCHW, with no transposing copy (see ``im2col_per_sample``); the
+    bias rides in the product as an extra column of W against a row of ones."""
+    cols = im2col_per_sample(x, geo, ones_row=bias is not None)
+    w2 = weight.reshape(weight.shape[0], -1)
+    if bias is not None:
+        w2 = np.concatenate([w2, bias.reshape(-1, 1).astype(w2.dtype, copy=False)], axis=1)
+    y = np.matmul(w2, cols)  # (N, O, Ho*Wo)
+    workspace.give(cols)
+    return y.reshape(*y.shape[:2], *geo.out_hw)
 
 
 class Conv1d(Conv2d):

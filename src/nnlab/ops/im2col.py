@@ -16,7 +16,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class Workspace(threading.local):
     left to the allocator; at most 512 MiB are kept.
     """
 
-    limit, smallest = 512 << 20, 1 << 20
+    limit, smallest = 512 << 20, 64 << 10
 
     def __init__(self):
         self.free, self.nbytes = {}, 0
@@ -118,6 +117,16 @@ def _padded(x: np.ndarray, geo: Geometry, tail: int) -> tuple:
     return buffer, True
 
 
+def _window_view(x: np.ndarray, shape: tuple, strides: tuple) -> np.ndarray:
+    """A read-only strided view of the contiguous array ``x`` (what ``as_strided`` makes,
+    built directly: as_strided's Python wrapper costs ~10 us, a lot for a small image)."""
+    if not x.flags.c_contiguous:
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
+    view = np.ndarray(shape, x.dtype, buffer=x, strides=strides)
+    view.flags.writeable = False
+    return view
+
+
 def im2col(x: np.ndarray, geo: Geometry) -> np.ndarray:
     """Columns (groups, C/groups*kh*kw, N*Ho*row) of the padded (N, C, H, W) input x.
 
@@ -142,10 +151,37 @@ def im2col(x: np.ndarray, geo: Geometry) -> np.ndarray:
         shape = (c, kh, kw, n, ho, wo)
         strides = (s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw)
     cols = workspace.take(shape, xp.dtype)
-    np.copyto(cols, as_strided(xp, shape, strides, writeable=False))
+    np.copyto(cols, _window_view(xp, shape, strides))
     if owned:
         workspace.give(padded)
     return cols.reshape(geo.groups, -1, n * ho * geo.row)
+
+
+def im2col_per_sample(x: np.ndarray, geo: Geometry, ones_row: bool = False) -> np.ndarray:
+    """Columns (N, C*kh*kw, Ho*Wo) of the padded (N, C, H, W) input x, one matrix per sample
+    (single group only): W (O, C*kh*kw) @ cols is then (N, O, Ho*Wo), NCHW already.
+    ``ones_row`` appends a row of ones, so a bias column appended to W adds the bias inside
+    the product instead of in another pass over the output.
+
+    Measured for inference (forward only, float32, one thread) against the channel-major
+    columns and their transposing output copy: 1.15-1.7x faster on the LeNet and CIFAR-net
+    layers, equal on 64->128 channels at 16x16; the wide layout was slower here.
+    """
+    n, c = x.shape[:2]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out_hw
+    padded, owned = _padded(x, geo, tail=0)
+    xp = padded.reshape(n, c, -1, geo.padded_hw[1])
+    s_n, s_c, s_h, s_w = xp.strides
+    shape = (n, c, kh, kw, ho, wo)
+    strides = (s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw)
+    rows = c * kh * kw
+    cols = workspace.take((n, rows + ones_row, ho * wo), xp.dtype)
+    np.copyto(cols[:, :rows].reshape(shape), _window_view(xp, shape, strides))
+    if ones_row:
+        cols[:, rows] = 1
+    if owned:
+        workspace.give(padded)
+    return cols
 
 
 def col2im(cols: np.ndarray, geo: Geometry, n: int, bias=None) -> np.ndarray:
