@@ -71,6 +71,10 @@ DEMOS = {
         "nnlab.experiments.memory",
         "SimpleRNN/LSTM/GRU: adding problem, copy task, vanishing gradients, LSTM gates",
     ),
+    "autoencoders": Demo(
+        "nnlab.experiments.autoencoders",
+        "autoencoders on digits: vs PCA, denoising, sparse, contractive, anomaly AUROC",
+    ),
 }
 DEFAULT_DEMOS = ("core", "mlp")
 
