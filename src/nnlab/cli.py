@@ -75,6 +75,10 @@ DEMOS = {
         "nnlab.experiments.autoencoders",
         "autoencoders on digits: vs PCA, denoising, sparse, contractive, anomaly AUROC",
     ),
+    "generative": Demo(
+        "nnlab.experiments.generative",
+        "VAE, beta-VAE, GAN and DCGAN on 8x8 digits, judged by a separate classifier",
+    ),
 }
 DEFAULT_DEMOS = ("core", "mlp")
 

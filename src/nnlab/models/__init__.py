@@ -1,6 +1,6 @@
 """Ready-made models: the convolutional zoo (LeNet-5, the seeds' CIFAR network, small VGG
 and ResNet), receptive-field arithmetic, a character-level LSTM language model, and the
-autoencoders (vanilla, denoising, sparse, contractive)."""
+autoencoders (vanilla, denoising, sparse, contractive), the VAE and the GANs."""
 
 from nnlab.models.autoencoders import (
     Autoencoder,
@@ -10,6 +10,16 @@ from nnlab.models.autoencoders import (
     corrupt,
 )
 from nnlab.models.char_lm import CharLSTM, bigram_perplexity, next_id, perplexity, sample
+from nnlab.models.gan import (
+    GAN,
+    SampleSnapshots,
+    dcgan,
+    dcgan_discriminator,
+    dcgan_generator,
+    dense_discriminator,
+    dense_gan,
+    dense_generator,
+)
 from nnlab.models.receptive_field import LayerField, ReceptiveFieldTable, receptive_field
 from nnlab.models.regularized_autoencoders import (
     ContractiveAutoencoder,
@@ -17,6 +27,14 @@ from nnlab.models.regularized_autoencoders import (
     contractive_penalty,
     jacobian_frobenius_norm,
     sparsity_penalty,
+)
+from nnlab.models.vae import (
+    VAE,
+    KLAnnealing,
+    conv_vae,
+    kl_annealing_weight,
+    kl_divergence,
+    reparameterize,
 )
 from nnlab.models.zoo import ResidualBlock, cifar_cnn, lenet5, small_resnet, small_vgg
 
@@ -27,19 +45,33 @@ __all__ = [
     "ConvAutoencoder",
     "ConvDenoisingAutoencoder",
     "DenoisingAutoencoder",
+    "GAN",
+    "KLAnnealing",
     "LayerField",
     "ReceptiveFieldTable",
     "ResidualBlock",
+    "SampleSnapshots",
     "SparseAutoencoder",
+    "VAE",
     "bigram_perplexity",
     "cifar_cnn",
     "contractive_penalty",
+    "conv_vae",
     "corrupt",
-    "lenet5",
+    "dcgan",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "dense_discriminator",
+    "dense_gan",
+    "dense_generator",
     "jacobian_frobenius_norm",
+    "kl_annealing_weight",
+    "kl_divergence",
+    "lenet5",
     "next_id",
     "perplexity",
     "receptive_field",
+    "reparameterize",
     "sample",
     "small_resnet",
     "small_vgg",

@@ -28,6 +28,10 @@ class Model(Module):
         seed: seed (or Generator) for shuffling; default: the library's Generator.
     """
 
+    # Models whose train_step computes its own loss (VAE: the negative ELBO; GAN: both
+    # players' losses) name it here; their compile() then takes no loss.
+    builtin_loss: str | None = None
+
     def __init__(self, name=None, seed=None):
         super().__init__()
         self.name = name or type(self).__name__.lower()
@@ -76,7 +80,7 @@ class Model(Module):
         return self
 
     def _check_compiled(self) -> None:
-        if self.optimizer is None or self.loss is None:
+        if self.optimizer is None or (self.loss is None and self.builtin_loss is None):
             raise RuntimeError(
                 f"{type(self).__name__} must be compiled before training or evaluating: call "
                 "model.compile(optimizer=..., loss=...) first"
