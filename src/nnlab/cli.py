@@ -79,6 +79,10 @@ DEMOS = {
         "nnlab.experiments.generative",
         "VAE, beta-VAE, GAN and DCGAN on 8x8 digits, judged by a separate classifier",
     ),
+    "seq2seq": Demo(
+        "nnlab.experiments.seq2seq",
+        "Transformer and GRU+attention seq2seq: reversal, sorting, dates; beam search; heatmaps",
+    ),
 }
 DEFAULT_DEMOS = ("core", "mlp")
 

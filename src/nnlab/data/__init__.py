@@ -14,6 +14,14 @@ from nnlab.data.datasets import (
     load_fashion_mnist,
 )
 from nnlab.data.idx import read_idx, write_idx
+from nnlab.data.seq2seq_tasks import (
+    Seq2SeqData,
+    Vocabulary,
+    classification_task,
+    date_task,
+    reversal_task,
+    sorting_task,
+)
 from nnlab.data.sequence_tasks import adding_problem, copy_task
 from nnlab.data.text import (
     SHAKESPEARE_PLAYS,
@@ -49,12 +57,16 @@ __all__ = [
     "ImageAugmenter",
     "RelativeForecaster",
     "SHAKESPEARE_PLAYS",
+    "Seq2SeqData",
     "SeriesScaler",
+    "Vocabulary",
     "adding_problem",
     "airline_passengers",
     "char_windows",
     "chronological_split",
+    "classification_task",
     "copy_task",
+    "date_task",
     "direct_forecast",
     "fashion_mnist_available",
     "forecast_errors",
@@ -69,7 +81,9 @@ __all__ = [
     "read_idx",
     "recursive_forecast",
     "relative_to_last",
+    "reversal_task",
     "seasonal_naive_forecast",
+    "sorting_task",
     "synthetic_seed_series",
     "timestep_importance",
     "train_val_split",

@@ -1,6 +1,7 @@
 """Ready-made models: the convolutional zoo (LeNet-5, the seeds' CIFAR network, small VGG
-and ResNet), receptive-field arithmetic, a character-level LSTM language model, and the
-autoencoders (vanilla, denoising, sparse, contractive), the VAE and the GANs."""
+and ResNet), receptive-field arithmetic, a character-level LSTM language model, the
+autoencoders (vanilla, denoising, sparse, contractive), the VAE and the GANs, and
+sequence-to-sequence models (Transformer, RNN with attention) with their decoders."""
 
 from nnlab.models.autoencoders import (
     Autoencoder,
@@ -28,6 +29,8 @@ from nnlab.models.regularized_autoencoders import (
     jacobian_frobenius_norm,
     sparsity_penalty,
 )
+from nnlab.models.seq2seq import RNNSeq2Seq, SequenceCrossentropy, TransformerSeq2Seq
+from nnlab.models.seq2seq_decoding import beam_search, greedy_decode
 from nnlab.models.vae import (
     VAE,
     KLAnnealing,
@@ -48,11 +51,15 @@ __all__ = [
     "GAN",
     "KLAnnealing",
     "LayerField",
+    "RNNSeq2Seq",
     "ReceptiveFieldTable",
     "ResidualBlock",
     "SampleSnapshots",
+    "SequenceCrossentropy",
     "SparseAutoencoder",
+    "TransformerSeq2Seq",
     "VAE",
+    "beam_search",
     "bigram_perplexity",
     "cifar_cnn",
     "contractive_penalty",
@@ -64,6 +71,7 @@ __all__ = [
     "dense_discriminator",
     "dense_gan",
     "dense_generator",
+    "greedy_decode",
     "jacobian_frobenius_norm",
     "kl_annealing_weight",
     "kl_divergence",

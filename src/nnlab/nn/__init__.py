@@ -37,6 +37,7 @@ from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from nnlab.nn.pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool1d, MaxPool2d, Upsample, ZeroPad2d
 from nnlab.nn.positional import LearnedPositionalEmbedding, SinusoidalPositionalEncoding
 from nnlab.nn.recurrent import GRU, LSTM, RNN, RNNBase, SimpleRNN
+from nnlab.nn.rnn_attention import AdditiveAttention, MultiplicativeAttention
 from nnlab.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -48,6 +49,7 @@ from nnlab.nn.transformer import (
 
 __all__ = [
     "AdaptiveAvgPool2d",
+    "AdditiveAttention",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
@@ -70,16 +72,17 @@ __all__ = [
     "L1Loss",
     "LSTM",
     "LayerNorm",
-    "LearnedPositionalEmbedding",
     "LeakyReLU",
+    "LearnedPositionalEmbedding",
     "Linear",
     "LogSoftmax",
     "MSELoss",
     "MaxPool1d",
     "MaxPool2d",
     "Module",
-    "MultiheadAttention",
     "ModuleList",
+    "MultiheadAttention",
+    "MultiplicativeAttention",
     "Parameter",
     "RNN",
     "RNNBase",
@@ -87,9 +90,9 @@ __all__ = [
     "SELU",
     "Sequential",
     "SiLU",
-    "SinusoidalPositionalEncoding",
     "Sigmoid",
     "SimpleRNN",
+    "SinusoidalPositionalEncoding",
     "Softmax",
     "Softplus",
     "Tanh",
