@@ -83,6 +83,10 @@ DEMOS = {
         "nnlab.experiments.seq2seq",
         "Transformer and GRU+attention seq2seq: reversal, sorting, dates; beam search; heatmaps",
     ),
+    "long_range": Demo(
+        "nnlab.experiments.long_range",
+        "SimpleRNN vs LSTM vs Transformer against sequence length; sentiment classifier",
+    ),
 }
 DEFAULT_DEMOS = ("core", "mlp")
 

@@ -1,7 +1,8 @@
 """Ready-made models: the convolutional zoo (LeNet-5, the seeds' CIFAR network, small VGG
 and ResNet), receptive-field arithmetic, a character-level LSTM language model, the
 autoencoders (vanilla, denoising, sparse, contractive), the VAE and the GANs, and
-sequence-to-sequence models (Transformer, RNN with attention) with their decoders."""
+sequence classifiers (Transformer, RNN) and sequence-to-sequence models (Transformer,
+RNN with attention) with their decoders."""
 
 from nnlab.models.autoencoders import (
     Autoencoder,
@@ -31,6 +32,7 @@ from nnlab.models.regularized_autoencoders import (
 )
 from nnlab.models.seq2seq import RNNSeq2Seq, SequenceCrossentropy, TransformerSeq2Seq
 from nnlab.models.seq2seq_decoding import beam_search, greedy_decode
+from nnlab.models.sequence_classifier import RecurrentClassifier, TransformerClassifier
 from nnlab.models.vae import (
     VAE,
     KLAnnealing,
@@ -53,10 +55,12 @@ __all__ = [
     "LayerField",
     "RNNSeq2Seq",
     "ReceptiveFieldTable",
+    "RecurrentClassifier",
     "ResidualBlock",
     "SampleSnapshots",
     "SequenceCrossentropy",
     "SparseAutoencoder",
+    "TransformerClassifier",
     "TransformerSeq2Seq",
     "VAE",
     "beam_search",
