@@ -57,6 +57,21 @@ def test_gradients_of_output_and_weights_match_finite_differences(shapes):
     assert gradcheck(both_outputs, tensors)
 
 
+@pytest.mark.parametrize("used", ["output", "weights"])
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_gradients_when_only_one_output_is_used(used, dropout):
+    arrays = random_inputs(((2, 3, 4), (2, 5, 4), (2, 5, 3)), seed=9)
+    tensors = [Tensor(a, requires_grad=True) for a in arrays]
+    probe = np.random.default_rng(10).normal(size=(2, 3, 5 if used == "weights" else 3))
+
+    def one_output(q, k, v):
+        # a fixed seed: finite differences see the same dropout mask as backward
+        out, w = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, rng=11)
+        return ((w if used == "weights" else out) * probe).sum()
+
+    assert gradcheck(one_output, tensors)
+
+
 def test_masked_gradients_match_finite_differences():
     q, k, v = random_inputs(((2, 4, 3), (2, 5, 3), (2, 5, 2)), seed=3)
     keep = np.random.default_rng(4).random((2, 4, 5)) > 0.4

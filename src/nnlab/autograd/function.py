@@ -22,6 +22,9 @@ class Function:
     needs_input_grad: tuple = ()
     parents: tuple | None = ()
     n_outputs: int = 1
+    # Multi-output functions get zeros for outputs that received no gradient; one that
+    # handles None itself (and saves the zeros' cost) sets this False.
+    zero_fill_grads: bool = True
 
     def forward(self, *arrays, **params):
         raise NotImplementedError

@@ -60,6 +60,8 @@ def _output_grad(fn, slots):
     """The gradient to hand ``fn.backward``: one array, or a tuple for multi-output functions."""
     if fn.n_outputs == 1:
         return slots[0]
+    if not fn.zero_fill_grads:
+        return tuple(slots)
     return tuple(
         np.zeros(shape, dtype) if g is None else g
         for g, (shape, dtype) in zip(slots, fn.output_meta, strict=True)

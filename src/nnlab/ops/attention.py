@@ -6,18 +6,18 @@ import numpy as np
 from nnlab.autograd.function import Function, unbroadcast
 
 
-def masked_softmax(scores: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, in place; a row that is entirely -inf gives zeros.
+def masked_softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax along ``axis``, in place; a row that is entirely -inf gives zeros.
 
     PyTorch returns NaN for such a row (0/0). A query that may attend to nothing has no
     information to gather, so zero weights (and therefore a zero output) are the honest
     answer, and they keep NaN out of the gradients of everything upstream.
     """
-    row_max = scores.max(axis=-1, keepdims=True)
+    row_max = scores.max(axis=axis, keepdims=True)
     row_max[~np.isfinite(row_max)] = 0.0  # fully masked rows: exp(-inf - 0) = 0 everywhere
     scores -= row_max
     np.exp(scores, out=scores)
-    total = scores.sum(axis=-1, keepdims=True)
+    total = scores.sum(axis=axis, keepdims=True)
     np.divide(scores, total, out=scores, where=total > 0)
     return scores
 
@@ -58,43 +58,57 @@ class ScaledDotProductAttention(Function):
     block; it broadcasts to (..., L, S). The returned weights are the ones multiplied with
     v, i.e. after dropout, as ``torch.nn.MultiheadAttention`` returns them.
 
-    Backward: with P the weights, D the dropout scaling mask and G = dOut v^T + dWeights,
-    dScores = P * (G D - sum(G D * P, axis=-1)), dq = scale dScores k,
-    dk = scale dScores^T q, dv = (P D)^T dOut.
+    Backward: with P the weights, D the dropout scaling mask and G = (dOut v^T + dWeights) D,
+    dScores = P * (G - rowsum(G * P)), dq = scale dScores k, dk = scale dScores^T q,
+    dv = (P D)^T dOut. Without a gradient for the weights, rowsum(G * P) = rowsum(dOut * Out),
+    a cheaper (L, Ev) product instead of an (L, S) one.
+
+    The scores are kept key-major, (..., S, L), and the softmax runs along axis -2: NumPy
+    reduces along a short last axis several times slower than across rows.
     """
 
+    zero_fill_grads = False  # backward gets None for the weights when they got no gradient
+
     def forward(self, q, k, v, mask=None, scale=1.0, dropout_p=0.0, rng=None):
-        scores = q @ np.swapaxes(k, -1, -2)
+        scores = k @ np.swapaxes(q, -1, -2)  # (..., S, L)
         scores *= scale
         if mask is not None:
-            scores = scores + mask  # may broadcast to more axes than q k^T has
+            scores = scores + np.swapaxes(mask, -1, -2)  # may add leading axes
         with np.errstate(invalid="ignore", over="ignore"):
-            weights = masked_softmax(scores)
+            weights = masked_softmax(scores, axis=-2)
         self.keep = None
         dropped = weights
         if dropout_p > 0.0:
             keep = rng.random(weights.shape, dtype=weights.dtype) >= dropout_p
             self.keep = keep.astype(weights.dtype) / (1.0 - dropout_p)
             dropped = weights * self.keep
+        out = np.swapaxes(dropped, -1, -2) @ v
         self.q, self.k, self.v, self.scale = q, k, v, scale
-        self.weights, self.dropped = weights, dropped
-        return dropped @ v, dropped
+        self.weights, self.dropped, self.out = weights, dropped, out
+        return out, np.swapaxes(dropped, -1, -2)
 
     def backward(self, grads):
         grad_out, grad_weights = grads
+        if grad_out is None:  # only the weights were used: the output's gradient is zero
+            grad_out = np.zeros_like(self.out)
         q, k, v, weights = self.q, self.k, self.v, self.weights
         grad_v = None
         if self.needs_input_grad[2]:
-            grad_v = unbroadcast(np.swapaxes(self.dropped, -1, -2) @ grad_out, v.shape)
-        grad_p = grad_out @ np.swapaxes(v, -1, -2)
-        grad_p += grad_weights
+            grad_v = unbroadcast(self.dropped @ grad_out, v.shape)
+        grad_p = v @ np.swapaxes(grad_out, -1, -2)  # (..., S, L), like the scores
+        if grad_weights is not None:
+            grad_p += np.swapaxes(grad_weights, -1, -2)
         if self.keep is not None:
             grad_p *= self.keep
-        grad_p -= np.sum(grad_p * weights, axis=-1, keepdims=True)
+        if grad_weights is None:
+            row_sums = np.sum(grad_out * self.out, axis=-1)[..., None, :]
+        else:
+            row_sums = np.sum(grad_p * weights, axis=-2, keepdims=True)
+        grad_p -= row_sums
         grad_p *= weights
         grad_p *= self.scale
-        grad_q = unbroadcast(grad_p @ k, q.shape) if self.needs_input_grad[0] else None
-        grad_k = None
-        if self.needs_input_grad[1]:
-            grad_k = unbroadcast(np.swapaxes(grad_p, -1, -2) @ q, k.shape)
+        grad_q = None
+        if self.needs_input_grad[0]:
+            grad_q = unbroadcast(np.swapaxes(grad_p, -1, -2) @ k, q.shape)
+        grad_k = unbroadcast(grad_p @ q, k.shape) if self.needs_input_grad[1] else None
         return grad_q, grad_k, grad_v

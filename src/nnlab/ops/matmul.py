@@ -30,20 +30,26 @@ class MatMul(Function):
 class Linear(Function):
     """y = x W^T + b with W of shape (out_features, in_features), as ``torch.nn.Linear``.
 
-    x may have any number of leading dimensions; b may be None.
+    x may have any number of leading dimensions; they are flattened into one so that the
+    product is a single 2-D GEMM (NumPy would otherwise run one small GEMM per leading
+    index: 4x slower for a (32, 32, 64) input). b may be None.
     """
 
     def forward(self, x, weight, bias=None):
-        self.x, self.weight = x, weight
-        out = x @ weight.T
+        self.x_shape, self.weight = x.shape, weight
+        self.x2 = x.reshape(-1, x.shape[-1])
+        out = self.x2 @ weight.T
         if bias is not None:
             out += bias
-        return out
+        return out.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, grad_out):
-        x, weight = self.x, self.weight
         g2 = grad_out.reshape(-1, grad_out.shape[-1])
-        grad_x = grad_out @ weight if self.needs_input_grad[0] else None
-        grad_w = g2.T @ x.reshape(-1, x.shape[-1]) if self.needs_input_grad[1] else None
-        grad_b = g2.sum(axis=0) if self.needs_input_grad[2] else None
+        grad_x = grad_w = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_x = (g2 @ self.weight).reshape(self.x_shape)
+        if self.needs_input_grad[1]:
+            grad_w = g2.T @ self.x2
+        if self.needs_input_grad[2]:
+            grad_b = g2.sum(axis=0)
         return grad_x, grad_w, grad_b
