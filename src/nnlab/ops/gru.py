@@ -136,8 +136,7 @@ class GRUSequence(RecurrentSequence):
             np.multiply(dh, carry[t], out=tmp)
             dh_next += tmp
             dh, dh_next = dh_next, dh
-            if t in self.cut:
-                dh.fill(0)
+            self._end_step(t, dh)
         d_in[:, : 2 * H] = d_rec[:, : 2 * H]
         d_flat, prev = by_feature(d_in), self._prev_states(self.hs)
         grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_in, d_flat, self.w_ih)

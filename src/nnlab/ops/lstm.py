@@ -98,9 +98,7 @@ class LSTMSequence(RecurrentSequence):
             if skip is not None:
                 np.copyto(dh_next, dh, where=skip[t])
             dh, dh_next = dh_next, dh
-            if t in self.cut:
-                dh.fill(0)
-                dc.fill(0)
+            self._end_step(t, dh, dc)
         rows, d_flat = self.rows, by_feature(d_gates)
         grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_gates, d_flat, self.w_ih_rows, rows)
         prev = self._prev_states(self.hs)
