@@ -25,33 +25,66 @@ def generate_square_subsequent_mask(size: int, dtype=np.float32) -> np.ndarray:
 
 
 class _Block(Module):
-    """What the encoder and decoder layers share: the feed-forward sub-block, the residual
-    wiring of pre-norm (``norm_first``) and post-norm layers, and the config."""
+    """What the encoder and decoder layers share: their arguments and sub-modules (the
+    decoder adds the cross-attention ``multihead_attn`` and a third norm/dropout pair), the
+    feed-forward sub-block, the residual wiring of pre- and post-norm layers, the config."""
 
-    def _init_common(self, d_model, nhead, dim_feedforward, dropout, activation, eps, bias, rng):
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"{type(self).__name__}: activation must be one of {sorted(_ACTIVATIONS)}, "
-                f"got {activation!r}"
-            )
+    _sublayers = 2  # residual sub-blocks: attention(s) and the feed-forward network
+    _cross_attention = False
+
+    def __init__(
+        self,
+        d_model,
+        nhead,
+        dim_feedforward=2048,
+        dropout=0.1,
+        activation="relu",
+        layer_norm_eps=1e-5,
+        batch_first=True,
+        norm_first=False,
+        bias=True,
+        *,
+        rng=None,
+    ):
+        super().__init__()
+        self._check_arguments(batch_first, activation)
+        rng = backend.layer_generator(rng)  # one stream for every sub-layer
         self._config = {
             "d_model": int(d_model),
             "nhead": int(nhead),
             "dim_feedforward": int(dim_feedforward),
             "dropout": float(dropout),
             "activation": activation,
-            "layer_norm_eps": float(eps),
+            "layer_norm_eps": float(layer_norm_eps),
             "batch_first": True,
-            "norm_first": False,
+            "norm_first": bool(norm_first),
             "bias": bool(bias),
         }
         self.activation = _ACTIVATIONS[activation]
+        # Created in PyTorch's order, so state dicts list the same keys in the same order.
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, rng=rng)
-
-    def _init_feedforward(self, d_model, dim_feedforward, dropout, bias, rng) -> None:
+        if self._cross_attention:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, rng=rng)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, rng=rng)
         self.dropout = Dropout(dropout, rng=rng)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, rng=rng)
+        self.norm_first = bool(norm_first)
+        for i in range(1, self._sublayers + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, layer_norm_eps, bias=bias))
+        for i in range(1, self._sublayers + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout, rng=rng))
+
+    def _check_arguments(self, batch_first: bool, activation) -> None:
+        if not batch_first:
+            raise ValueError(
+                f"{type(self).__name__} supports batch_first=True only: pass sequences as "
+                "(N, T, d_model), e.g. x.transpose(1, 0, 2) for (T, N, d_model) data"
+            )
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"{type(self).__name__}: activation must be one of {sorted(_ACTIVATIONS)}, "
+                f"got {activation!r}"
+            )
 
     def _ff_block(self, x):
         return self.linear2(self.dropout(self.activation(self.linear1(x))))
@@ -61,13 +94,6 @@ class _Block(Module):
         if self.norm_first:
             return x + dropout(block(norm(x)))
         return norm(x + dropout(block(x)))
-
-    def _check_batch_first(self, batch_first: bool) -> None:
-        if not batch_first:
-            raise ValueError(
-                f"{type(self).__name__} supports batch_first=True only: pass sequences as "
-                "(N, T, d_model), e.g. x.transpose(1, 0, 2) for (T, N, d_model) data"
-            )
 
     def get_config(self) -> dict:
         return {**self._config, "norm_first": self.norm_first}
@@ -94,31 +120,6 @@ class TransformerEncoderLayer(_Block):
         src_key_padding_mask (N, S): as ``MultiheadAttention`` (True = blocked).
     """
 
-    def __init__(
-        self,
-        d_model,
-        nhead,
-        dim_feedforward=2048,
-        dropout=0.1,
-        activation="relu",
-        layer_norm_eps=1e-5,
-        batch_first=True,
-        norm_first=False,
-        bias=True,
-        *,
-        rng=None,
-    ):
-        super().__init__()
-        self._check_batch_first(batch_first)
-        rng = backend.layer_generator(rng)  # one stream for every sub-layer
-        args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, bias, rng)
-        self._init_common(*args)
-        self._init_feedforward(d_model, dim_feedforward, dropout, bias, rng)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.dropout1, self.dropout2 = Dropout(dropout, rng=rng), Dropout(dropout, rng=rng)
-
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         def attend(x):
             return self.self_attn(
@@ -142,34 +143,8 @@ class TransformerDecoderLayer(_Block):
         ``multihead_attn`` is the cross-attention (set its ``record_weights`` for heatmaps).
     """
 
-    def __init__(
-        self,
-        d_model,
-        nhead,
-        dim_feedforward=2048,
-        dropout=0.1,
-        activation="relu",
-        layer_norm_eps=1e-5,
-        batch_first=True,
-        norm_first=False,
-        bias=True,
-        *,
-        rng=None,
-    ):
-        super().__init__()
-        self._check_batch_first(batch_first)
-        rng = backend.layer_generator(rng)  # one stream for every sub-layer
-        args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, bias, rng)
-        self._init_common(*args)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, rng=rng)
-        self._init_feedforward(d_model, dim_feedforward, dropout, bias, rng)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.norm3 = LayerNorm(d_model, layer_norm_eps, bias=bias)
-        self.dropout1 = Dropout(dropout, rng=rng)
-        self.dropout2 = Dropout(dropout, rng=rng)
-        self.dropout3 = Dropout(dropout, rng=rng)
+    _sublayers = 3
+    _cross_attention = True
 
     def forward(
         self,
