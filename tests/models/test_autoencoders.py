@@ -15,8 +15,8 @@ from nnlab.models.autoencoders import (
     ConvAutoencoder,
     ConvDenoisingAutoencoder,
     DenoisingAutoencoder,
-    corrupt,
 )
+from nnlab.models.noise import corrupt
 from nnlab.models.regularized_autoencoders import (
     ContractiveAutoencoder,
     SparseAutoencoder,

@@ -41,7 +41,8 @@ from nnlab.experiments.common import (
     summary_row,
     table,
 )
-from nnlab.models.autoencoders import Autoencoder, ConvAutoencoder, DenoisingAutoencoder, corrupt
+from nnlab.models.autoencoders import Autoencoder, ConvAutoencoder, DenoisingAutoencoder
+from nnlab.models.noise import corrupt
 from nnlab.models.regularized_autoencoders import (
     ContractiveAutoencoder,
     SparseAutoencoder,

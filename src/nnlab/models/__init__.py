@@ -9,7 +9,6 @@ from nnlab.models.autoencoders import (
     ConvAutoencoder,
     ConvDenoisingAutoencoder,
     DenoisingAutoencoder,
-    corrupt,
 )
 from nnlab.models.char_lm import CharLSTM, bigram_perplexity, next_id, perplexity, sample
 from nnlab.models.gan import (
@@ -22,6 +21,7 @@ from nnlab.models.gan import (
     dense_gan,
     dense_generator,
 )
+from nnlab.models.noise import corrupt
 from nnlab.models.receptive_field import LayerField, ReceptiveFieldTable, receptive_field
 from nnlab.models.regularized_autoencoders import (
     ContractiveAutoencoder,
