@@ -8,12 +8,13 @@ import pytest
 
 import nnlab
 from nnlab import Tensor
+from nnlab.autograd.graph import is_grad_enabled
 from nnlab.nn.container import ModuleList, Sequential
 from nnlab.nn.dropout import Dropout
 from nnlab.nn.embedding import Embedding
 from nnlab.nn.flatten import Flatten
 from nnlab.nn.linear import Linear
-from nnlab.nn.module import Module, Parameter, registered
+from nnlab.nn.module import Module, Parameter, evaluating, registered
 from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 
@@ -360,3 +361,20 @@ def test_embedding_index_error_names_layer_and_range():
         Embedding(10, 3)(np.array([[1, 10]]))
     with pytest.raises(ValueError, match=r"padding_idx must be within \[-10, 9\]"):
         Embedding(10, 3, padding_idx=10)
+
+
+def test_evaluating_turns_off_training_and_gradients_and_restores_the_mode():
+    model = Sequential(Linear(2, 2), Dropout(0.5))
+    model.train()
+    with pytest.raises(RuntimeError, match="inside"):
+        with evaluating(model):
+            assert not model.training and not model[1].training
+            assert not is_grad_enabled()
+            raise RuntimeError("inside")
+    assert model.training and model[1].training and is_grad_enabled()
+    model.eval()
+    with evaluating(model):
+        pass
+    assert not model.training
+    with evaluating(lambda x: x):  # no train/eval: only no_grad
+        assert not is_grad_enabled()

@@ -27,11 +27,10 @@ from collections import OrderedDict
 import numpy as np
 
 from nnlab import backend, nn
-from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
 from nnlab.models.noise import NOISE_TYPES, corrupt
 from nnlab.nn.activation import get as activation_module
-from nnlab.nn.module import Module, register
+from nnlab.nn.module import Module, evaluating, register
 from nnlab.training import Model
 from nnlab.training.data import as_input
 
@@ -139,13 +138,10 @@ class _AutoencoderBase(Model):
     def _run(self, module, x, batch_size) -> np.ndarray:
         if len(x) == 0:
             raise ValueError(f"{type(self).__name__} got no samples")
-        training = self.training
-        self.eval()
-        with no_grad():
+        with evaluating(self):
             parts = [
                 module(Tensor(x[i : i + batch_size])).data for i in range(0, len(x), batch_size)
             ]
-        self.train(training)
         return np.concatenate(parts)
 
     def _dtype(self):

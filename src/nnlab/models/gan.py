@@ -37,7 +37,7 @@ from nnlab.nn import (
     Sequential,
     Sigmoid,
 )
-from nnlab.nn.module import Module
+from nnlab.nn.module import Module, evaluating
 from nnlab.training import Model
 from nnlab.training.callbacks import Callback
 
@@ -97,7 +97,7 @@ class GAN(Model):
 
     def _build_networks(self) -> None:
         """Run one noise vector through G and D (lazy layers create their parameters)."""
-        with _inference(self):
+        with evaluating(self):
             fake = self.generator(Tensor(np.zeros((1, self.latent_dim), backend.default_dtype())))
             self._check_logits(self.discriminator(fake))
         self.sample_shape = tuple(fake.shape[1:])
@@ -218,7 +218,7 @@ class GAN(Model):
         z = np.asarray(z, dtype=backend.default_dtype())
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z must have shape (N, {self.latent_dim}), got {z.shape}")
-        with _inference(self):
+        with evaluating(self):
             parts = [
                 self.generator(Tensor(z[i : i + batch_size])).data
                 for i in range(0, len(z), batch_size)
@@ -244,18 +244,6 @@ def _frozen(module: Module):
     finally:
         for p, flag in zip(params, flags, strict=True):
             p.requires_grad = flag
-
-
-@contextlib.contextmanager
-def _inference(model: Module):
-    """The model in eval mode without gradients inside the block; its mode restored after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        model.train(was_training)
 
 
 class SampleSnapshots(Callback):

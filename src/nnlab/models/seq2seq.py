@@ -22,11 +22,11 @@ from nnlab.models.seq2seq_decoding import (
     as_ids,
     beam_search,
     greedy_decode,
-    inference_mode,
     token_ids,
 )
 from nnlab.nn.embedding import Embedding
 from nnlab.nn.linear import Linear
+from nnlab.nn.module import evaluating
 from nnlab.nn.norm import LayerNorm
 from nnlab.nn.positional import SinusoidalPositionalEncoding
 from nnlab.nn.recurrent import GRU, LSTM
@@ -233,7 +233,7 @@ class TransformerSeq2Seq(Seq2SeqModel):
         for module in attentions:
             module.record_weights = True
         try:
-            with inference_mode(self):
+            with evaluating(self):
                 self(src, tgt_in)
         finally:
             for module in attentions:
@@ -367,6 +367,6 @@ class RNNSeq2Seq(Seq2SeqModel):
 
     def cross_attention(self, src, tgt_in) -> np.ndarray:
         """Attention weights (N, 1, T, S) of a teacher-forced pass (one 'head')."""
-        with inference_mode(self):
+        with evaluating(self):
             weights = self._teacher_forced(src, tgt_in)[1]
         return weights.data[:, None]

@@ -13,12 +13,10 @@ tests use a hand-built scoring table):
 - ``decode_select(state, index) -> state``: the rows ``index`` (repeats allowed).
 """
 
-import contextlib
-
 import numpy as np
 
-from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
+from nnlab.nn.module import evaluating
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -56,20 +54,6 @@ def token_ids(x, name: str) -> np.ndarray:
     return ids
 
 
-@contextlib.contextmanager
-def inference_mode(model):
-    """Inference mode (dropout off) without gradients; the previous mode restored after."""
-    training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        if hasattr(model, "train"):
-            model.train(training)
-
-
 # ---- decoding --------------------------------------------------------------------------
 
 
@@ -81,7 +65,7 @@ def greedy_decode(model, src, max_len: int, batch_size: int = 512):
     """
     src = as_ids(src)
     tokens, scores = [], []
-    with inference_mode(model):
+    with evaluating(model):
         for start in range(0, len(src), batch_size):
             t, s = _greedy_batch(model, src[start : start + batch_size], max_len)
             tokens.append(t)
@@ -129,7 +113,7 @@ def beam_search(model, src, beam_width: int = 4, max_len: int = 32, length_penal
     src = as_ids(src)
     tokens = np.full((len(src), max_len), PAD, np.int64)
     scores = np.zeros(len(src))
-    with inference_mode(model):
+    with evaluating(model):
         for i in range(len(src)):
             seq, scores[i] = _beam_one(model, src[i : i + 1], beam_width, max_len, length_penalty)
             tokens[i, : len(seq)] = seq

@@ -14,8 +14,6 @@ over pixels (Bernoulli likelihood, data in [0, 1]) or the squared error over 2 s
 ``kl_weight`` is the annealing factor that ``KLAnnealing`` raises linearly from 0 to 1.
 """
 
-import contextlib
-
 import numpy as np
 
 from nnlab import backend
@@ -24,6 +22,7 @@ from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
 from nnlab.layers import Reshape
 from nnlab.nn import Conv2d, ConvTranspose2d, Flatten, Linear, ReLU, Sequential
+from nnlab.nn.module import evaluating
 from nnlab.training import Model
 from nnlab.training.callbacks import Callback
 
@@ -301,7 +300,7 @@ class VAE(Model):
     def encode(self, x, batch_size: int = 256):
         """(mu, logvar) arrays of q(z|x), in inference mode; ``mu`` is the usual feature."""
         x = np.asarray(x, dtype=backend.default_dtype())
-        with _inference(self):
+        with evaluating(self):
             parts = [
                 self.posterior(Tensor(x[i : i + batch_size])) for i in range(0, len(x), batch_size)
             ]
@@ -312,7 +311,7 @@ class VAE(Model):
         z = np.asarray(z, dtype=backend.default_dtype())
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"decode expects z of shape (N, {self.latent_dim}), got {z.shape}")
-        with _inference(self):
+        with evaluating(self):
             outs = [
                 self._mean_output(self.decoder_output(Tensor(z[i : i + batch_size]))).data
                 for i in range(0, len(z), batch_size)
@@ -324,18 +323,6 @@ class VAE(Model):
         model's Generator), decoded."""
         rng = self.rng if rng is None else backend.get_generator(rng)
         return self.decode(rng.standard_normal((int(n), self.latent_dim)))
-
-
-@contextlib.contextmanager
-def _inference(model):
-    """The model in eval mode without gradients inside the block; its mode restored after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        model.train(was_training)
 
 
 def _generators(seed):

@@ -5,10 +5,12 @@ sub-module, and ``register_buffer`` adds state (BatchNorm's running statistics) 
 but not trained. Names in ``state_dict`` are dotted paths, as in PyTorch.
 """
 
+import contextlib
 from collections import OrderedDict
 
 import numpy as np
 
+from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
 
 _REGISTRY: dict[str, type] = {}
@@ -288,3 +290,19 @@ class Module:
         children = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in self._modules.items()]
         head = f"{type(self).__name__}({self.extra_repr()}"
         return head + ("\n" + "\n".join(children) + "\n)" if children else ")")
+
+
+@contextlib.contextmanager
+def evaluating(model):
+    """Inside the block: ``model`` in eval mode (dropout off, batch norm on its running
+    statistics) and no gradients recorded; its previous mode is restored after, even on an
+    error. Objects without train/eval (plain scoring functions) only get ``no_grad``."""
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        if hasattr(model, "train"):
+            model.train(was_training)
