@@ -12,6 +12,8 @@ row is Wo, or Wp for the "wide" layout of stride-1 convolutions on narrow images
 ``im2col``). col2im is the adjoint: one strided add per kernel offset.
 """
 
+import functools
+import math
 import threading
 from dataclasses import dataclass
 
@@ -31,7 +33,7 @@ class Geometry:
     in_hw: tuple
     out_hw: tuple
 
-    @property
+    @functools.cached_property
     def padded_hw(self) -> tuple:
         return tuple(n + a + b for n, (a, b) in zip(self.in_hw, self.pads, strict=True))
 
@@ -70,7 +72,7 @@ class Workspace(threading.local):
     def take(self, shape, dtype) -> np.ndarray:
         """An uninitialised C-contiguous array (reused when one of that size was given)."""
         dtype = np.dtype(dtype)
-        stack = self.free.get((int(np.prod(shape)), dtype))
+        stack = self.free.get((math.prod(shape), dtype))  # math.prod: np.prod costs ~7 us
         if not stack:
             return np.empty(shape, dtype)
         array = stack.pop()
