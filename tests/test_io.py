@@ -799,6 +799,7 @@ def test_optimizer_state_that_does_not_fit(trained, tmp_path):
         (lambda g: g[0].update(paths=["forward"]), "'forward' is not a Generator attribute"),
         (lambda g: g[0].update(paths=["0.__class__"]), "'0.__class__' is not a Generator attr"),
         (lambda g: g[0].update(paths=["9.rng"]), "has no module for path '9.rng'"),
+        (lambda g: g[0].update(paths=["optimizer"]), "'optimizer' is not a Generator attr"),
         (lambda g: g[0].update(paths=[]), "needs a non-empty list of attribute paths"),
         (lambda g: g[0]["state"].update(bit_generator="os"), "invalid generator state"),
         (lambda g: g[0]["state"].update(state={"state": "x"}), "invalid generator state"),

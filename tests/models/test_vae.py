@@ -5,6 +5,7 @@ inside fit, errors, and short learning runs on real digits."""
 import numpy as np
 import pytest
 
+import nnlab
 from nnlab import Tensor, gradcheck, optim
 from nnlab.data import load_digits_images
 from nnlab.models.vae import (
@@ -173,3 +174,18 @@ def test_clear_errors():
         vae.compile("adam", metrics=["mse"])
     with pytest.raises(RuntimeError, match="must be compiled"):
         vae.fit(np.zeros((4, 1, 8, 8), np.float32), verbose=0)
+
+
+def test_save_and_load_resume_exactly(tmp_path):
+    x = np.random.default_rng(0).random((64, 1, 8, 8)).astype(np.float32)
+    for model in (VAE((1, 8, 8), 4, hidden=(32,), seed=0), conv_vae((1, 8, 8), 4, seed=0)):
+        model.compile("adam")
+        model.fit(x, epochs=2, batch_size=16, verbose=0)
+        model.save(tmp_path / "vae.nnlab")
+        loaded = nnlab.load(tmp_path / "vae.nnlab")
+        assert type(loaded) is VAE and loaded.get_config() == model.get_config()
+        z = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+        np.testing.assert_array_equal(loaded.decode(z), model.decode(z))
+        model.fit(x, epochs=1, batch_size=16, verbose=0)
+        loaded.fit(x, epochs=1, batch_size=16, verbose=0)
+        np.testing.assert_array_equal(loaded.decode(z), model.decode(z))  # same noise, order

@@ -48,7 +48,9 @@ def rng_entries(model: Model) -> dict:
 
 def restore_generators(model: Model, saved: dict, path: str) -> None:
     """One new Generator per saved group, with the saved state, set on every attribute that
-    shared it; attributes must exist and hold a Generator already."""
+    shared it; attributes must exist and hold a Generator already, or be an ``...rng``
+    attribute holding None (an initializer stream that a module rebuilt from its config does
+    not get, such as Linear's ``_rng``)."""
     groups = saved.get("generators")
     if not isinstance(groups, list):
         raise CorruptFileError(f"{path}: {RNG} has no list of generators")
@@ -74,7 +76,9 @@ def _generator_owner(modules: dict, path: str, where: str):
     owner = modules.get(module_path)
     if owner is None or not _IDENTIFIER.match(attr):
         raise CorruptFileError(f"{where}: the model has no module for path {path!r}")
-    if not isinstance(vars(owner).get(attr), np.random.Generator):
+    current = vars(owner).get(attr, False)
+    unset_stream = current is None and attr.endswith("rng")
+    if not (unset_stream or isinstance(current, np.random.Generator)):
         raise CorruptFileError(f"{where}: {path!r} is not a Generator attribute of the model")
     return owner, attr
 

@@ -22,7 +22,7 @@ from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
 from nnlab.layers import Reshape
 from nnlab.nn import Conv2d, ConvTranspose2d, Flatten, Linear, ReLU, Sequential
-from nnlab.nn.module import evaluating
+from nnlab.nn.module import evaluating, module_config, module_from_config, register
 from nnlab.training import Model
 from nnlab.training.callbacks import Callback
 
@@ -156,6 +156,7 @@ def _image_shape(shape) -> tuple:
 # ---- the model ------------------------------------------------------------------------------
 
 
+@register
 class VAE(Model):
     """Variational autoencoder trained with ``compile(optimizer)`` and ``fit(x)``.
 
@@ -202,6 +203,7 @@ class VAE(Model):
             raise ValueError(f"need beta >= 0 and sigma > 0, got beta={beta}, sigma={sigma}")
         weight_rng, noise_rng = _generators(seed)
         super().__init__(name=name or "vae", seed=noise_rng)
+        self.seed = seed if seed is None or isinstance(seed, np.random.Generator) else int(seed)
         self.input_shape = (int(input_shape),) if np.ndim(input_shape) == 0 else tuple(input_shape)
         self.latent_dim, self.likelihood = int(latent_dim), likelihood
         self.beta, self.sigma, self.kl_weight = float(beta), float(sigma), 1.0
@@ -213,6 +215,26 @@ class VAE(Model):
                 self.latent_dim, n_features, tuple(reversed(hidden)), weight_rng
             )
         self.encoder, self.decoder = encoder, decoder
+
+    def get_config(self) -> dict:
+        """Constructor arguments, with the encoder and decoder as module configs (so custom
+        networks round-trip too). A Generator seed is not saved (None)."""
+        return {
+            "input_shape": list(self.input_shape),
+            "latent_dim": self.latent_dim,
+            "likelihood": self.likelihood,
+            "beta": self.beta,
+            "sigma": self.sigma,
+            "encoder": module_config(self.encoder),
+            "decoder": module_config(self.decoder),
+            "seed": self.seed if isinstance(self.seed, int) else None,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "VAE":
+        parts = {k: module_from_config(config[k]) for k in ("encoder", "decoder")}
+        return cls(**{**config, **parts})
 
     def compile(self, optimizer="adam", loss=None, metrics=None):
         """Choose the optimizer; the loss is always the negative ELBO."""

@@ -56,6 +56,16 @@ def registered(name: str) -> type:
     raise ValueError(f"unknown layer class {name!r} in config; known classes: {sorted(_REGISTRY)}")
 
 
+def module_config(module) -> dict:
+    """``{"class_name", "config"}`` of a registered module: how a container saves a part."""
+    return {"class_name": class_key(type(module)), "config": module.get_config()}
+
+
+def module_from_config(entry: dict):
+    """The module ``module_config`` described, rebuilt through the closed registry."""
+    return registered(entry["class_name"]).from_config(entry["config"])
+
+
 class HookHandle:
     """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
 

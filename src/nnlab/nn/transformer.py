@@ -12,7 +12,7 @@ from nnlab.nn.attention import MultiheadAttention
 from nnlab.nn.container import ModuleList
 from nnlab.nn.dropout import Dropout
 from nnlab.nn.linear import Linear
-from nnlab.nn.module import Module, class_key, register, registered
+from nnlab.nn.module import Module, module_config, module_from_config, register
 from nnlab.nn.norm import LayerNorm
 from nnlab.ops.attention import causal_mask
 
@@ -193,18 +193,18 @@ class _Stack(Module):
 
     def get_config(self) -> dict:
         return {
-            "layer": _module_config(self.layers[0]),
+            "layer": module_config(self.layers[0]),
             "num_layers": self.num_layers,
-            "norm": None if self.norm is None else _module_config(self.norm),
+            "norm": None if self.norm is None else module_config(self.norm),
         }
 
     @classmethod
     def from_config(cls, config: dict):
         norm = config["norm"]
         return cls(
-            _module_from_config(config["layer"]),
+            module_from_config(config["layer"]),
             config["num_layers"],
-            None if norm is None else _module_from_config(norm),
+            None if norm is None else module_from_config(norm),
         )
 
 
@@ -348,11 +348,3 @@ def _independent_copy(module: Module) -> Module:
         if isinstance(getattr(sub, "rng", None), np.random.Generator):
             sub.rng = original.rng.spawn(1)[0]  # the original's counter makes each distinct
     return clone
-
-
-def _module_config(module: Module) -> dict:
-    return {"class_name": class_key(type(module)), "config": module.get_config()}
-
-
-def _module_from_config(entry: dict) -> Module:
-    return registered(entry["class_name"]).from_config(entry["config"])
