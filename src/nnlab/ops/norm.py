@@ -38,6 +38,12 @@ def _input_grad(g, x_hat, scale, mean_g, mean_gx):
     return grad_x
 
 
+def _row_means(x2: np.ndarray) -> np.ndarray:
+    """(rows, 1) means of a (rows, features) array, as one matrix-vector product: NumPy's
+    mean along a short contiguous axis is several times slower (36 vs 5 us for 1024 x 64)."""
+    return (x2 @ np.full(x2.shape[1], 1.0 / x2.shape[1], x2.dtype))[:, None]
+
+
 class BatchNorm(Function):
     """Batch normalization over every axis but axis 1 (channels), as ``torch.batch_norm``.
 
@@ -132,7 +138,7 @@ class LayerNorm(Function):
         # A (rows, features) view: every statistic is a reduction over the contiguous axis 1.
         features = int(np.prod(normalized_shape))
         x2 = x.reshape(-1, features)
-        mean = x2.mean(axis=1, keepdims=True)
+        mean = _row_means(x2)
         self.x_hat = x2 - mean
         var = np.einsum("ij,ij->i", self.x_hat, self.x_hat)[:, None] / features
         self.inv_std = 1.0 / np.sqrt(var + eps)
@@ -148,11 +154,11 @@ class LayerNorm(Function):
         if self.needs_input_grad[0]:
             gh = g2 if self.weight is None else g2 * self.weight
             n = x_hat.shape[1]
-            mean_g = gh.mean(axis=1, keepdims=True)
+            mean_g = _row_means(gh)
             mean_gx = np.einsum("ij,ij->i", gh, x_hat)[:, None] / n
             grad_x = _input_grad(gh, x_hat, self.inv_std, mean_g, mean_gx).reshape(self.shape)
         if self.needs_input_grad[1]:
             grad_w = np.einsum("ij,ij->j", g2, x_hat).reshape(self.normalized_shape)
         if self.needs_input_grad[2]:
-            grad_b = g2.sum(axis=0).reshape(self.normalized_shape)
+            grad_b = (np.ones(len(g2), g2.dtype) @ g2).reshape(self.normalized_shape)
         return grad_x, grad_w, grad_b
