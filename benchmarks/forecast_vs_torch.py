@@ -23,7 +23,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from nnlab.data import timeseries as ts
+from nnlab.data import forecasting as fc
 from nnlab.experiments import forecast_seed as fs
 
 
@@ -155,7 +155,7 @@ def main() -> None:
             y_test = data["Y"][data["test"]]
             forecaster, history, seconds = fs.train(data, recipe, seed, epochs)
             n = len(history.history["loss"])
-            rmse["nnlab"].append(ts.forecast_errors(y_test, fs.forecast(forecaster, data))["rmse"])
+            rmse["nnlab"].append(fc.forecast_errors(y_test, fs.forecast(forecaster, data))["rmse"])
             per_epoch["nnlab"].append(seconds / n)
             line = [
                 f"nnlab {rmse['nnlab'][-1]:.3f} ({history.best_epoch + 1}/{n} ep, {seconds:.0f} s)"
@@ -163,7 +163,7 @@ def main() -> None:
             for name, (label, shared, single_bias) in VARIANTS.items():
                 init = fs.build_model(seed).build((fs.LOOKBACK, 1)) if shared else None
                 tf, n, best, seconds = train_torch(data, recipe, seed, epochs, init, single_bias)
-                rmse[name].append(ts.forecast_errors(y_test, fs.forecast(tf, data))["rmse"])
+                rmse[name].append(fc.forecast_errors(y_test, fs.forecast(tf, data))["rmse"])
                 per_epoch[name].append(seconds / n)
                 line.append(f"{label} {rmse[name][-1]:.3f} ({best}/{n} ep, {seconds:.0f} s)")
             print(f"seed {seed}: test RMSE " + "  ".join(line), flush=True)

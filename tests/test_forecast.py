@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnlab import plots_timeseries as pts
-from nnlab.data import timeseries as ts
+from nnlab.data import forecasting as fc
 from nnlab.experiments import forecast_airline, forecast_seed
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -44,7 +44,7 @@ def test_seed_data_split_and_scaler_do_not_leak():
     assert data["series"][days:].max() > scaler.data_max_[0]  # the test period differs
     # baselines on the seed's test windows: seed 001 measured 5.68 and 5.33 over 3 seeds
     y = data["Y"][test]
-    base = {k: ts.forecast_errors(y, v)["rmse"] for k, v in forecast_seed.baselines(data).items()}
+    base = {k: fc.forecast_errors(y, v)["rmse"] for k, v in forecast_seed.baselines(data).items()}
     assert base["naive (last value)"] == pytest.approx(5.783, abs=1e-3)
     assert base["seasonal naive (30 days)"] == pytest.approx(5.345, abs=1e-3)
     assert base["noise-free signal (noise floor)"] == pytest.approx(1.910, abs=1e-3)

@@ -4,6 +4,7 @@ baselines, multi-step forecasts and time-step importance, each checked on values
 import numpy as np
 import pytest
 
+from nnlab.data import forecasting as fc
 from nnlab.data import timeseries as ts
 
 # ---- windows ----------------------------------------------------------------------------------
@@ -126,27 +127,27 @@ def test_synthetic_seed_series_is_reproducible_and_matches_the_formula():
 
 def test_naive_and_seasonal_naive_on_a_hand_series():
     X = np.array([[1.0, 2, 3, 4, 5, 6]])  # one window, lookback 6
-    np.testing.assert_array_equal(ts.naive_forecast(X, 3), [[6, 6, 6]])
-    np.testing.assert_array_equal(ts.seasonal_naive_forecast(X, 5, period=3), [[4, 5, 6, 4, 5]])
-    np.testing.assert_array_equal(ts.seasonal_naive_forecast(X[:, :, None], 2, period=6), [[1, 2]])
+    np.testing.assert_array_equal(fc.naive_forecast(X, 3), [[6, 6, 6]])
+    np.testing.assert_array_equal(fc.seasonal_naive_forecast(X, 5, period=3), [[4, 5, 6, 4, 5]])
+    np.testing.assert_array_equal(fc.seasonal_naive_forecast(X[:, :, None], 2, period=6), [[1, 2]])
     with pytest.raises(ValueError, match="period 7"):
-        ts.seasonal_naive_forecast(X, 2, period=7)
+        fc.seasonal_naive_forecast(X, 2, period=7)
 
 
 def test_seasonal_naive_is_exact_on_a_periodic_series():
     series = np.tile([3.0, 1.0, 4.0, 1.0, 5.0], 8)
     X, Y = ts.make_windows(series, lookback=10, horizon=7)
-    np.testing.assert_array_equal(ts.seasonal_naive_forecast(X, 7, period=5), Y)
-    assert ts.forecast_errors(Y, ts.naive_forecast(X, 7))["rmse"] > 1
+    np.testing.assert_array_equal(fc.seasonal_naive_forecast(X, 7, period=5), Y)
+    assert fc.forecast_errors(Y, fc.naive_forecast(X, 7))["rmse"] > 1
 
 
 def test_forecast_errors_and_horizon_rmse():
     y = np.array([[1.0, 2.0], [3.0, 4.0]])
     p = np.array([[2.0, 2.0], [3.0, 0.0]])
-    errors = ts.forecast_errors(y, p)
+    errors = fc.forecast_errors(y, p)
     assert errors["mae"] == pytest.approx(5 / 4)
     assert errors["rmse"] == pytest.approx(np.sqrt(17 / 4))
-    np.testing.assert_allclose(ts.horizon_rmse(y, p), [np.sqrt(1 / 2), np.sqrt(16 / 2)])
+    np.testing.assert_allclose(fc.horizon_rmse(y, p), [np.sqrt(1 / 2), np.sqrt(16 / 2)])
 
 
 # ---- model forecasts --------------------------------------------------------------------------
@@ -161,12 +162,12 @@ class NextIsSumOfLastTwo:
 
 
 def test_recursive_forecast_feeds_its_own_predictions():
-    out = ts.recursive_forecast(NextIsSumOfLastTwo(), np.array([0.0, 1.0, 1.0]), steps=5)
+    out = fc.recursive_forecast(NextIsSumOfLastTwo(), np.array([0.0, 1.0, 1.0]), steps=5)
     np.testing.assert_array_equal(out, [2, 3, 5, 8, 13])
-    batch = ts.recursive_forecast(NextIsSumOfLastTwo(), np.array([[1.0, 1.0], [2.0, 5.0]]), 3)
+    batch = fc.recursive_forecast(NextIsSumOfLastTwo(), np.array([[1.0, 1.0], [2.0, 5.0]]), 3)
     np.testing.assert_array_equal(batch, [[2, 3, 5], [7, 12, 19]])
     with pytest.raises(ValueError, match="univariate"):
-        ts.recursive_forecast(NextIsSumOfLastTwo(), np.zeros((2, 3, 2)), 1)
+        fc.recursive_forecast(NextIsSumOfLastTwo(), np.zeros((2, 3, 2)), 1)
 
 
 def test_direct_forecast_and_relative_forecaster():
@@ -177,9 +178,9 @@ def test_direct_forecast_and_relative_forecaster():
     X_rel, _, anchor = ts.relative_to_last(X)
     np.testing.assert_array_equal(X_rel[:, :, 0], [[-3, -1, 0], [-20, -10, 0]])
     np.testing.assert_array_equal(anchor, [4, 20])
-    np.testing.assert_array_equal(ts.direct_forecast(twice_the_last, X), [[3, 3], [10, 10]])
+    np.testing.assert_array_equal(fc.direct_forecast(twice_the_last, X), [[3, 3], [10, 10]])
     # relative model: last-but-one minus last, added back to the last value
-    out = ts.RelativeForecaster(twice_the_last).predict(X)
+    out = fc.RelativeForecaster(twice_the_last).predict(X)
     np.testing.assert_array_equal(out, [[3, 3], [10, 10]])
 
 
@@ -192,12 +193,12 @@ def test_timestep_importance_finds_the_one_step_that_matters():
 
     y = uses_step_5(X)
     for method in ("permute", "noise", "mean"):
-        imp = ts.timestep_importance(uses_step_5, X, y, method=method, n_repeats=2, rng=1)
+        imp = fc.timestep_importance(uses_step_5, X, y, method=method, n_repeats=2, rng=1)
         assert imp.shape == (8,)
         assert np.argmax(imp) == 5 and imp[5] > 1.0, method
         np.testing.assert_array_equal(np.delete(imp, 5), 0.0)  # the others change nothing
     # the seed's score (no targets): mean |prediction change| when step 5 becomes the mean
-    seed_score = ts.timestep_importance(uses_step_5, X, method="mean")
+    seed_score = fc.timestep_importance(uses_step_5, X, method="mean")
     expected = np.mean(np.abs(3.0 * (X[:, 5] - X.mean(axis=1))))
     assert seed_score[5] == pytest.approx(expected)
 
@@ -209,8 +210,8 @@ def test_timestep_importance_transform_reports_original_units():
         return np.asarray(X)[:, -1, :]
 
     y = last_step(X)
-    scaled = ts.timestep_importance(last_step, X, y, method="permute", rng=0)
-    tenfold = ts.timestep_importance(
+    scaled = fc.timestep_importance(last_step, X, y, method="permute", rng=0)
+    tenfold = fc.timestep_importance(
         last_step, X, y, method="permute", rng=0, transform=lambda v: 10 * v
     )
     np.testing.assert_allclose(tenfold, 10 * scaled)

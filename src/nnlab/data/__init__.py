@@ -13,6 +13,16 @@ from nnlab.data.datasets import (
     load_digits_images,
     load_fashion_mnist,
 )
+from nnlab.data.forecasting import (
+    RelativeForecaster,
+    direct_forecast,
+    forecast_errors,
+    horizon_rmse,
+    naive_forecast,
+    recursive_forecast,
+    seasonal_naive_forecast,
+    timestep_importance,
+)
 from nnlab.data.idx import read_idx, write_idx
 from nnlab.data.seq2seq_tasks import (
     Seq2SeqData,
@@ -32,20 +42,12 @@ from nnlab.data.text import (
 )
 from nnlab.data.timeseries import (
     AIRLINE_PASSENGERS,
-    RelativeForecaster,
     SeriesScaler,
     airline_passengers,
     chronological_split,
-    direct_forecast,
-    forecast_errors,
-    horizon_rmse,
     make_windows,
-    naive_forecast,
-    recursive_forecast,
     relative_to_last,
-    seasonal_naive_forecast,
     synthetic_seed_series,
-    timestep_importance,
 )
 
 __all__ = [

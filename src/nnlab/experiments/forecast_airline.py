@@ -26,6 +26,7 @@ import numpy as np
 
 import nnlab
 from nnlab import optim
+from nnlab.data import forecasting as fc
 from nnlab.data import timeseries as ts
 from nnlab.experiments.common import mean_sd, one_blas_thread, output_dir, summary_row, table
 from nnlab.layers import LSTM, Dense
@@ -93,7 +94,7 @@ def train(data: dict, outputs: int, seed: int = 0, epochs: int = EPOCHS):
         callbacks=[stop], verbose=0,
     )  # fmt: skip
     history.best_epoch = stop.best_epoch
-    return ts.RelativeForecaster(model), history, time.perf_counter() - start
+    return fc.RelativeForecaster(model), history, time.perf_counter() - start
 
 
 def run_seed(direct_data: dict, step_data: dict, seed: int, epochs: int) -> dict:
@@ -105,17 +106,17 @@ def run_seed(direct_data: dict, step_data: dict, seed: int, epochs: int) -> dict
     for name, model in (("direct", direct), ("recursive", step)):
         xs = direct_data["Xs"][test]
         scaled = (
-            ts.direct_forecast(model, xs)
+            fc.direct_forecast(model, xs)
             if name == "direct"
-            else ts.recursive_forecast(model, xs, HORIZON)
+            else fc.recursive_forecast(model, xs, HORIZON)
         )
         preds[name] = to_passengers(direct_data, scaled)
     val = direct_data["val"]
-    val_direct = to_passengers(direct_data, ts.direct_forecast(direct, direct_data["Xs"][val]))
+    val_direct = to_passengers(direct_data, fc.direct_forecast(direct, direct_data["Xs"][val]))
     return {
         "preds": preds,
-        "errors": {k: ts.forecast_errors(direct_data["Y"][test], v) for k, v in preds.items()},
-        "val_rmse": ts.forecast_errors(direct_data["Y"][val], val_direct)["rmse"],
+        "errors": {k: fc.forecast_errors(direct_data["Y"][test], v) for k, v in preds.items()},
+        "val_rmse": fc.forecast_errors(direct_data["Y"][val], val_direct)["rmse"],
         "histories": {"direct": direct_history, "recursive": step_history},
         "seconds": {"direct": direct_s, "recursive": step_s},
     }
@@ -124,8 +125,8 @@ def run_seed(direct_data: dict, step_data: dict, seed: int, epochs: int) -> dict
 def baselines(data: dict) -> dict:
     X = data["X"][data["test"]]
     return {
-        "naive (last month)": ts.naive_forecast(X, HORIZON),
-        "seasonal naive (same month last year)": ts.seasonal_naive_forecast(X, HORIZON, PERIOD),
+        "naive (last month)": fc.naive_forecast(X, HORIZON),
+        "seasonal naive (same month last year)": fc.seasonal_naive_forecast(X, HORIZON, PERIOD),
     }
 
 
@@ -164,7 +165,7 @@ def run(out_dir="outputs/forecast_airline", quick: bool = False, seed: int = 0) 
     data, step_data = load_data(HORIZON), load_data(1)
     runs = [run_seed(data, step_data, s, epochs) for s in seeds]
     y_test = data["Y"][data["test"]]
-    base = {k: ts.forecast_errors(y_test, v) for k, v in baselines(data).items()}
+    base = {k: fc.forecast_errors(y_test, v) for k, v in baselines(data).items()}
     rows = [
         [f"LSTM({UNITS}) {name}", mean_sd([r["errors"][name]["mae"] for r in runs]),
          mean_sd([r["errors"][name]["rmse"] for r in runs])]

@@ -36,6 +36,7 @@ import numpy as np
 
 import nnlab
 from nnlab import optim
+from nnlab.data import forecasting as fc
 from nnlab.data import timeseries as ts
 from nnlab.experiments.common import mean_sd, one_blas_thread, output_dir, summary_row, table
 from nnlab.layers import LSTM, Dense, Dropout
@@ -120,7 +121,7 @@ def training_arrays(data: dict, recipe: Recipe) -> dict:
 
 def as_forecaster(model, recipe: Recipe):
     """The trained network as a forecaster of plain scaled windows."""
-    return ts.RelativeForecaster(model) if recipe.relative else model
+    return fc.RelativeForecaster(model) if recipe.relative else model
 
 
 @one_blas_thread
@@ -143,7 +144,7 @@ def train(data: dict, recipe: Recipe, seed: int = 0, epochs: int | None = None):
 
 def forecast(forecaster, data: dict, part: str = "test") -> np.ndarray:
     """Forecasts of the ``part`` windows in original units (N, horizon)."""
-    scaled = ts.direct_forecast(forecaster, data["Xs"][data[part]])
+    scaled = fc.direct_forecast(forecaster, data["Xs"][data[part]])
     return data["scaler"].inverse_transform(scaled)
 
 
@@ -154,8 +155,8 @@ def baselines(data: dict, part: str = "test") -> dict:
     X = data["X"][idx]
     _, clean = ts.make_windows(data["signal"], LOOKBACK, HORIZON)
     return {
-        "naive (last value)": ts.naive_forecast(X, HORIZON),
-        f"seasonal naive ({SEASON} days)": ts.seasonal_naive_forecast(X, HORIZON, SEASON),
+        "naive (last value)": fc.naive_forecast(X, HORIZON),
+        f"seasonal naive ({SEASON} days)": fc.seasonal_naive_forecast(X, HORIZON, SEASON),
         "noise-free signal (noise floor)": clean[idx],
     }
 
@@ -173,10 +174,10 @@ def run_seed(recipe: Recipe, seed: int, epochs=None) -> dict:
         "seconds": seconds,
         "epochs_run": len(history.history["loss"]),
         "best_epoch": history.best_epoch + 1,
-        "val": ts.forecast_errors(data["Y"][data["val"]], forecast(forecaster, data, "val")),
-        "test": ts.forecast_errors(y_test, pred),
+        "val": fc.forecast_errors(data["Y"][data["val"]], forecast(forecaster, data, "val")),
+        "test": fc.forecast_errors(y_test, pred),
         "pred": pred,
-        "baselines": {k: ts.forecast_errors(y_test, v) for k, v in baselines(data).items()},
+        "baselines": {k: fc.forecast_errors(y_test, v) for k, v in baselines(data).items()},
     }
 
 
@@ -221,7 +222,7 @@ def _plots(out, first: dict, repeats: int = 3) -> tuple[dict, np.ndarray]:
     naive_two = dict(list(base.items())[:2])
     sample = min(50, len(test) - 1)  # the seed's sample 50
     origin = int(test[sample]) + LOOKBACK  # the first forecast day
-    importance = ts.timestep_importance(
+    importance = fc.timestep_importance(
         forecaster, data["Xs"][test], data["Ys"][test], method="permute", n_repeats=repeats, rng=0,
         transform=data["scaler"].inverse_transform,
     )  # fmt: skip
