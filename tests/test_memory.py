@@ -9,14 +9,8 @@ from nnlab import layers
 from nnlab.autograd.tensor import Tensor
 from nnlab.data.sequence_tasks import adding_problem, copy_task
 from nnlab.experiments import memory
-from nnlab.experiments.memory import (
-    CELLS,
-    build_model,
-    decay_distance,
-    input_gradient_norms,
-    lstm_trace,
-    train_memory,
-)
+from nnlab.experiments.memory import CELLS, build_model, train_memory
+from nnlab.experiments.recurrent_probes import decay_distance, input_gradient_norms, lstm_trace
 from nnlab.plots_recurrent import plot_gradient_norms, plot_lstm_states, plot_memory_table
 
 

@@ -69,7 +69,7 @@ def plot_lstm_states(trace, inputs=None, input_labels=None, path=None, title=Non
 
     Args:
         trace: {'h', 'c', 'i', 'f', 'g', 'o'} -> (T, units) arrays (see
-            ``nnlab.experiments.memory.lstm_trace``).
+            ``nnlab.experiments.recurrent_probes.lstm_trace``).
         inputs: optional (T, features) input sequence, drawn as a strip above the heatmaps.
         input_labels: names of the input features.
         path: optional file to save the figure to.
