@@ -12,7 +12,7 @@ from nnlab.autograd.graph import is_grad_enabled
 from nnlab.nn.container import ModuleList, Sequential
 from nnlab.nn.dropout import Dropout
 from nnlab.nn.embedding import Embedding
-from nnlab.nn.flatten import Flatten
+from nnlab.nn.flatten import Flatten, Unflatten
 from nnlab.nn.linear import Linear
 from nnlab.nn.module import Module, Parameter, evaluating, registered
 from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -378,3 +378,16 @@ def test_evaluating_turns_off_training_and_gradients_and_restores_the_mode():
     assert not model.training
     with evaluating(lambda x: x):  # no train/eval: only no_grad
         assert not is_grad_enabled()
+
+
+def test_unflatten_inverts_flatten_keeps_dtype_and_round_trips():
+    x = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
+    flat = Flatten()(Tensor(x))
+    back = Unflatten(1, (3, 4, 5))(flat)
+    assert back.dtype == np.float64
+    np.testing.assert_array_equal(back.data, x)
+    np.testing.assert_array_equal(Unflatten(-1, (2, 2))(Tensor(np.zeros((3, 4)))).shape, (3, 2, 2))
+    layer = Unflatten(1, (3, 20))
+    assert registered("nn.Unflatten").from_config(layer.get_config()).unflattened_size == (3, 20)
+    with pytest.raises(ValueError, match="must exist and hold 60 values"):
+        layer(Tensor(np.zeros((2, 59))))

@@ -30,25 +30,11 @@ from nnlab import backend, nn
 from nnlab.autograd.tensor import Tensor
 from nnlab.models.noise import NOISE_TYPES, corrupt
 from nnlab.nn.activation import get as activation_module
-from nnlab.nn.module import Module, evaluating, register
+from nnlab.nn.module import evaluating, register
 from nnlab.training import Model
 from nnlab.training.data import as_input
 
 # ---- building blocks --------------------------------------------------------------------------
-
-
-class _Reshape(Module):
-    """Reshape (N, ...) to (N, *shape): the decoder's last step, back to the input layout."""
-
-    def __init__(self, shape):
-        super().__init__()
-        self.shape = tuple(shape)
-
-    def forward(self, x):
-        return x.reshape(x.shape[0], *self.shape)
-
-    def extra_repr(self) -> str:
-        return f"shape={self.shape}"
 
 
 def _dense_stack(sizes, activation, last_activation, rng, first=None, last=None):
@@ -219,7 +205,7 @@ class Autoencoder(_AutoencoderBase):
             _dense_stack(sizes, activation, code_activation, rng, flatten, ("code",))
         )
         decoder = _dense_stack(sizes[::-1], activation, output_activation, rng, last=("output",))
-        decoder["reshape"] = _Reshape(self.input_shape)
+        decoder["reshape"] = nn.Unflatten(1, self.input_shape)
         self.decoder = nn.Sequential(decoder)
 
     def get_config(self) -> dict:
@@ -296,7 +282,7 @@ class ConvAutoencoder(_AutoencoderBase):
             enc["code_act"] = activation_module(self.code_activation)
         dec["dense"] = nn.Linear(self.code_size, features, rng=rng)
         dec["act"] = activation_module(self.activation)
-        dec["reshape"] = _Reshape((channels[-1], *sizes[-1]))
+        dec["reshape"] = nn.Unflatten(1, (channels[-1], *sizes[-1]))
         for i in reversed(range(len(self.filters))):
             natural = [(s - 1) * 2 - 2 * pad + k for s in sizes[i + 1]]
             extra = tuple(t - n for t, n in zip(sizes[i], natural, strict=True))

@@ -24,7 +24,6 @@ from nnlab import backend, optim
 from nnlab import functional as F
 from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
-from nnlab.layers import Reshape
 from nnlab.nn import (
     BatchNorm1d,
     BatchNorm2d,
@@ -36,6 +35,7 @@ from nnlab.nn import (
     ReLU,
     Sequential,
     Sigmoid,
+    Unflatten,
 )
 from nnlab.nn.module import Module, evaluating
 from nnlab.training import Model
@@ -273,7 +273,7 @@ def dense_generator(latent_dim: int, image_shape=(1, 8, 8), hidden=(128, 256), r
     for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [Linear(n_in, n_out, rng=rng), LeakyReLU(0.2)]
     layers += [Linear(sizes[-1], int(np.prod(image_shape)), rng=rng), Sigmoid()]
-    return Sequential(*layers, Reshape(image_shape))
+    return Sequential(*layers, Unflatten(1, image_shape))
 
 
 def dense_discriminator(image_shape=(1, 8, 8), hidden=(256, 128), rng=None):
@@ -296,7 +296,7 @@ def dcgan_generator(latent_dim: int, image_shape=(1, 8, 8), channels=(128, 64), 
         Linear(latent_dim, cells, bias=False, rng=rng),
         BatchNorm1d(cells),
         ReLU(),
-        Reshape((c1, h // 4, w // 4)),
+        Unflatten(1, (c1, h // 4, w // 4)),
         ConvTranspose2d(c1, c2, 4, stride=2, padding=1, bias=False, rng=rng),
         BatchNorm2d(c2),
         ReLU(),

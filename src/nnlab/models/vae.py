@@ -20,8 +20,7 @@ from nnlab import backend
 from nnlab import functional as F
 from nnlab.autograd.graph import no_grad
 from nnlab.autograd.tensor import Tensor
-from nnlab.layers import Reshape
-from nnlab.nn import Conv2d, ConvTranspose2d, Flatten, Linear, ReLU, Sequential
+from nnlab.nn import Conv2d, ConvTranspose2d, Flatten, Linear, ReLU, Sequential, Unflatten
 from nnlab.nn.module import evaluating, module_config, module_from_config, register
 from nnlab.training import Model
 from nnlab.training.callbacks import Callback
@@ -136,7 +135,7 @@ def conv_decoder(latent_dim: int, output_shape, channels=(64, 32), rng=None) -> 
     return Sequential(
         Linear(latent_dim, c1 * (h // 4) * (w // 4), rng=rng),
         ReLU(),
-        Reshape((c1, h // 4, w // 4)),
+        Unflatten(1, (c1, h // 4, w // 4)),
         ConvTranspose2d(c1, c2, 4, stride=2, padding=1, rng=rng),
         ReLU(),
         ConvTranspose2d(c2, c, 4, stride=2, padding=1, rng=rng),

@@ -21,7 +21,7 @@ from nnlab.nn.container import ModuleList, Sequential
 from nnlab.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from nnlab.nn.dropout import Dropout, Dropout2d
 from nnlab.nn.embedding import Embedding
-from nnlab.nn.flatten import Flatten
+from nnlab.nn.flatten import Flatten, Unflatten
 from nnlab.nn.linear import Linear
 from nnlab.nn.loss import (
     BCELoss,
@@ -101,6 +101,7 @@ __all__ = [
     "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
+    "Unflatten",
     "Upsample",
     "ZeroPad2d",
     "generate_square_subsequent_mask",

@@ -1,4 +1,4 @@
-"""Flatten: merge a range of axes into one."""
+"""Flatten and Unflatten: merge a range of axes into one, and split one axis into several."""
 
 import numpy as np
 
@@ -38,3 +38,40 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+@register
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``, as ``torch.nn.Unflatten``: the inverse of
+    ``Flatten`` (e.g. a decoder's (N, C*H*W) output back to images). Keeps the dtype.
+
+    Args:
+        dim: the axis to split (default 1: the first axis after the batch).
+        unflattened_size: the shape it becomes; its product must equal the axis's size.
+
+    Shape:
+        (N, C*H*W) -> (N, C, H, W) for ``Unflatten(1, (C, H, W))``. No parameters.
+    """
+
+    def __init__(self, dim=1, unflattened_size=()):
+        super().__init__()
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in unflattened_size)
+        if not self.unflattened_size:
+            raise ValueError("Unflatten needs the unflattened_size, e.g. Unflatten(1, (1, 8, 8))")
+
+    def forward(self, x):
+        shape = tuple(np.shape(x))
+        dim = self.dim % len(shape) if -len(shape) <= self.dim < len(shape) else None
+        if dim is None or shape[dim] != int(np.prod(self.unflattened_size)):
+            raise ValueError(
+                f"Unflatten(dim={self.dim}, unflattened_size={self.unflattened_size}) got input "
+                f"of shape {shape}: axis {self.dim} must exist and hold "
+                f"{int(np.prod(self.unflattened_size))} values"
+            )
+        return F.reshape(x, shape[:dim] + self.unflattened_size + shape[dim + 1 :])
+
+    def get_config(self) -> dict:
+        return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
