@@ -21,6 +21,7 @@ def _subnormal_steps(monkeypatch, flush_every):
     """Time steps whose input gradient holds subnormal values, for an RNN whose carried
     gradient halves every step (W_hh = I / 2, inputs small enough for tanh' = 1)."""
     monkeypatch.setattr(recurrent, "FLUSH_EVERY", flush_every)
+    monkeypatch.setattr(recurrent, "LONG_SEQUENCE", 10**9)  # the period alone decides
     rnn = RNN(1, 1, batch_first=True, bias=False, rng=0)
     rnn.weight_hh_l0.data[:] = 0.5
     rnn.weight_ih_l0.data[:] = 1.0
@@ -38,3 +39,16 @@ def test_carried_gradient_leaves_the_subnormal_range_within_a_flush_period(monke
     assert flushed <= 8
     normal = plain >= np.finfo(np.float32).tiny
     np.testing.assert_array_equal(grad[normal], plain[normal])  # normal values untouched
+
+
+def test_long_sequences_flush_every_step(monkeypatch):
+    monkeypatch.setattr(recurrent, "LONG_SEQUENCE", 64)  # T = 200 counts as long
+    monkeypatch.setattr(recurrent, "FLUSH_EVERY", 10**9)
+    rnn = RNN(1, 1, batch_first=True, bias=False, rng=0)
+    rnn.weight_hh_l0.data[:] = 0.5
+    rnn.weight_ih_l0.data[:] = 1.0
+    x = Tensor(np.full((1, 200, 1), 1e-6, np.float32), requires_grad=True)
+    out, _ = rnn(x)
+    out[:, -1].sum().backward()
+    grad = np.abs(x.grad[0, :, 0])
+    assert np.sum((grad > 0) & (grad < np.finfo(np.float32).tiny)) <= 1

@@ -48,7 +48,12 @@ import numpy as np
 
 from nnlab.autograd.function import Function
 
-FLUSH_EVERY = 8  # backward steps between subnormal flushes of the carried gradients
+# Backward steps between subnormal flushes of the carried gradients. Flushing every step
+# costs ~10% on short sequences; long ones are where gradients decay into the subnormal
+# range and stay there, so from LONG_SEQUENCE steps on every step is flushed (measured on a
+# SimpleRNN at T = 200: 1.63 s per training round unflushed, 1.21 s every 8 steps, 0.91 s
+# every step).
+FLUSH_EVERY, LONG_SEQUENCE = 8, 64
 
 
 def flush_subnormals(*arrays) -> None:
@@ -229,7 +234,7 @@ class RecurrentSequence(Function):
         if t in self.cut:
             for array in carried:
                 array.fill(0)
-        elif t % FLUSH_EVERY == 0:
+        elif len(self.times) >= LONG_SEQUENCE or t % FLUSH_EVERY == 0:
             flush_subnormals(*carried)
 
     def _weight_grads(self, d_flat, stack, index, rows=None):
