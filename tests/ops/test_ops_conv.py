@@ -7,6 +7,7 @@ import pytest
 
 import nnlab.functional as F
 from nnlab import Tensor, gradcheck
+from nnlab.ops import conv as conv_ops
 from nnlab.ops import im2col
 
 from oracles import check_op, random_inputs
@@ -255,6 +256,34 @@ def test_whole_row_columns_equal_the_general_layout(monkeypatch):
         monkeypatch.undo()
         for a, b in zip(*results, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "x_shape,w_shape,params",
+    [
+        ((2, 4, 9, 8), (3, 4, 3, 3), {}),
+        ((2, 3, 7, 9), (3, 3, 2, 4), {"padding": "same"}),  # uneven: extra bottom/right
+        ((1, 4, 9, 9), (2, 4, 3, 3), {"padding": ((2, 0), (1, 2)), "dilation": (2, 1)}),
+        ((2, 5, 4, 4), (5, 5, 3, 3), {"padding": 1}),  # short rows: whole-row columns
+        ((2, 3, 6, 6), (2, 3, 1, 1), {}),
+    ],
+)
+def test_input_gradient_as_full_convolution_equals_col2im(monkeypatch, x_shape, w_shape, params):
+    """Stride-1 convolutions with no more output than input channels take dx from a full
+    convolution of the output gradient; forcing col2im must give the same gradients."""
+    arrays = random_inputs([x_shape, w_shape, (w_shape[0],)], seed=7)
+    padding, dilation = params.get("padding", 0), params.get("dilation", 1)
+    geo = conv_ops._conv_geometry("conv2d", 2, x_shape, w_shape, 1, padding, dilation, 1)
+    assert conv_ops._full_conv_pays(geo, w_shape[0], x_shape[1])  # the case takes the path
+    results = []
+    for full in (True, False):
+        monkeypatch.setattr(conv_ops, "_full_conv_pays", lambda *args, full=full: full)
+        tensors = [Tensor(a, requires_grad=True) for a in arrays]
+        y = F.conv2d(*tensors, **params)
+        y.backward(np.random.default_rng(8).standard_normal(y.shape))
+        results.append([t.grad for t in tensors])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(

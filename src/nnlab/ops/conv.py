@@ -16,8 +16,15 @@ sample and group.
 
 Backward reuses the saved columns: dW = g_y @ cols^T is one GEMM; dx is col2im of W^T g_y,
 a strided add into the padded gradient for each of the kh*kw kernel offsets (the only Python
-loop), then the padding is cropped away. Large temporaries come from a per-thread workspace
-(``Workspace``) so that training steps do not page-fault fresh memory every call.
+loop), then the padding is cropped away. For a stride-1 convolution with no more output than
+input channels, dx is instead computed as what it equals, a "full" convolution of g_y
+(padded by d*(k-1) minus the forward padding) with the flipped, transposed kernel: its
+im2col copy is cheaper than the nine strided adds of col2im, whose short rows (one output
+row each) make NumPy's loop overhead dominate. Measured (float32, batch 32, 2 threads):
+32->32 channels at 30x30 10.0 -> 7.4 ms, 64->64 at 12x12 4.9 -> 3.3 ms; with more output
+than input channels its GEMM and copy grow and col2im stays ahead (32->64 at 14x14 3.3 vs
+4.3 ms). Large temporaries come from a per-thread workspace (``Workspace``) so that training
+steps do not page-fault fresh memory every call.
 
 The transposed convolution is the same pair read the other way round: its forward is
 conv2d's input gradient (col2im of W^T x) and its backward is conv2d's forward (dx) and
@@ -206,6 +213,7 @@ class Conv2d(Function):
             y = _conv_per_sample(x4, w4, bias, geo)
             return y if spatial == 2 else y[:, :, 0, :]
         self.cols = im2col(x4, geo)  # (g, C/g*kh*kw, N*Ho*row)
+        self.weight4 = w4
         self.wg = w4.reshape(geo.groups, w4.shape[0] // geo.groups, -1)
         self.geo, self.x_meta, self.w_meta = geo, (x.shape, x.dtype), (weight.shape, weight.dtype)
         out = gemm(self.wg, self.cols)
@@ -218,9 +226,13 @@ class Conv2d(Function):
         go = channel_major(_lift(grad_out, self.spatial), geo)  # (g, O/g, N*Ho*row)
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
-            grad_cols = gemm(wg.transpose(0, 2, 1), go)
-            grad_x = col2im(grad_cols, geo, grad_out.shape[0]).reshape(self.x_meta[0])
-            workspace.give(grad_cols)
+            if _full_conv_pays(geo, wg.shape[1], self.x_meta[0][1]):
+                grad_x = _full_conv_input_grad(_lift(grad_out, self.spatial), self.weight4, geo)
+            else:
+                grad_cols = gemm(wg.transpose(0, 2, 1), go)
+                grad_x = col2im(grad_cols, geo, grad_out.shape[0])
+                workspace.give(grad_cols)
+            grad_x = grad_x.reshape(self.x_meta[0])
         if self.needs_input_grad[1]:
             grad_w = gemm_t(cols, go).reshape(self.w_meta[0])
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
@@ -232,6 +244,41 @@ class Conv2d(Function):
         if "cols" in self.__dict__:
             workspace.give(self.cols)
         super().release()
+
+
+def _full_conv_pays(geo, out_channels: int, in_channels: int) -> bool:
+    """Whether conv2d's input gradient is cheaper as a full convolution (see the module
+    docstring): stride 1, one group, padding within the kernel's reach, and no more output
+    than input channels."""
+    reach = [d * (k - 1) for k, d in zip(geo.kernel, geo.dilation, strict=True)]
+    return (
+        geo.stride == (1, 1)
+        and geo.groups == 1
+        and out_channels <= in_channels
+        and all(max(pad) <= r for pad, r in zip(geo.pads, reach, strict=True))
+    )
+
+
+def _full_conv_input_grad(grad_out, weight, geo) -> np.ndarray:
+    """dL/dx of a stride-1 conv2d as a convolution of grad_out (N, O, Ho, Wo), padded by
+    d*(k-1) - pad on each side, with the kernel flipped in space and transposed to
+    (C, O, kh, kw)::
+
+        dx[n, c, h, w] = sum_{o, i, j} g[n, o, h + top - i*d, w + left - j*d] W[o, c, i, j]
+    """
+    flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+    pads = tuple(
+        (d * (k - 1) - a, d * (k - 1) - b)
+        for k, d, (a, b) in zip(geo.kernel, geo.dilation, geo.pads, strict=True)
+    )
+    full = Geometry(geo.kernel, (1, 1), geo.dilation, pads, 1, tuple(grad_out.shape[2:]), geo.in_hw)
+    cols = im2col(np.ascontiguousarray(grad_out), full)
+    grad_cm = gemm(flipped.reshape(1, flipped.shape[0], -1), cols)
+    workspace.give(cols)
+    n, (h, w) = grad_out.shape[0], geo.in_hw
+    grad_x = to_nchw(grad_cm.reshape(-1, n, h, full.row), w)
+    workspace.give(grad_cm)
+    return grad_x
 
 
 def _conv_per_sample(x, weight, bias, geo) -> np.ndarray:
