@@ -88,11 +88,14 @@ class Adam(Optimizer):
         second = exp_avg_sq
         if group["amsgrad"]:
             second = np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+        # lr/c1 * m / (sqrt(v)/c2 + eps) == (lr*c2/c1) * m / (sqrt(v) + eps*c2): the bias
+        # corrections fold into two scalars, one pass over the parameter fewer.
+        root_correction = math.sqrt(1 - beta2**step)
         np.sqrt(second, out=denom)
-        denom /= math.sqrt(1 - beta2**step)
-        denom += group["eps"]
-        step_size = lr / (1 - beta1**step)
-        param -= np.divide(np.multiply(exp_avg, step_size, out=t), denom, out=t)
+        denom += group["eps"] * root_correction
+        np.divide(exp_avg, denom, out=t)
+        t *= lr * root_correction / (1 - beta1**step)
+        param -= t
 
 
 class AdamW(Adam):
