@@ -5,7 +5,8 @@
    batches of 32, the same architecture built in both libraries (``nnlab.models.lenet5`` /
    ``cifar_cnn`` with logits, and the torch equivalent below). One step = forward (training
    mode: dropout and batch statistics on), softmax cross-entropy, backward, Adam update.
-   Ratio = nnlab / PyTorch steps/s (above 1: nnlab is faster).
+   The libraries are timed in alternating rounds (``timing.best_seconds``). Ratio =
+   nnlab / PyTorch steps/s (above 1: nnlab is faster).
 2. The forward pass of seed 000's ``Conv2D`` (nested Python loops over images, output
    channels, rows and columns; re-implemented here as written) on 5 images 1x28x28 with 6
    5x5 filters and padding 2, alone and followed by the seed's loop ``MaxPool2D``, against
@@ -17,38 +18,10 @@
 
 import argparse
 import os
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-
-
-def steps_per_second(step, min_time=1.0, repeats=5) -> float:
-    """Best of ``repeats`` timings, each running ``step`` for at least ``min_time`` seconds."""
-    for _ in range(3):
-        step()
-    best = 0.0
-    for _ in range(repeats):
-        n, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < min_time:
-            step()
-            n += 1
-        best = max(best, n / elapsed)
-    return best
-
-
-def best_time(fn, repeats=5, min_time=0.2) -> float:
-    """Best seconds per call of ``fn`` over ``repeats`` rounds of at least ``min_time``."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        n, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < min_time or n == 0:
-            fn()
-            n += 1
-        best = min(best, elapsed / n)
-    return best
-
+from timing import best_seconds
 
 # ---- training steps ---------------------------------------------------------------------------
 
@@ -206,10 +179,12 @@ def loop_conv_comparison(repeats: int) -> list:
         "Conv2D(1, 6, 5, padding=2) forward": (seed_conv, ours_conv),
         "Conv2D + MaxPool2D(2) forward": (seed_conv_pool, ours_conv_pool),
     }
-    return [
-        (name, best_time(loops, repeats, 0.0), best_time(ours, repeats))
-        for name, (loops, ours) in cases.items()
-    ]
+    rows = []
+    for name, (loops, ours) in cases.items():
+        loop_s = best_seconds({"loops": loops}, repeats, min_time=0.0, warmup=1)["loops"]
+        ours_s = best_seconds({"ours": ours}, repeats, min_time=0.2, warmup=1)["ours"]
+        rows.append((name, loop_s, ours_s))
+    return rows
 
 
 CASES = [
@@ -236,14 +211,14 @@ def main() -> None:
     print(f"{'case':36s} {'nnlab step/s':>13s} {'torch step/s':>13s} {'ratio':>7s}")
     with threadpool_limits(args.threads):
         for name, builder, torch_builder, shape, batch in CASES:
-            ours = steps_per_second(
-                nnlab_step(getattr(models, builder), shape, batch, np.random.default_rng(0)),
-                repeats=args.repeats,
-            )
-            theirs = steps_per_second(
-                torch_step(torch_builder, shape, batch, np.random.default_rng(0)),
-                repeats=args.repeats,
-            )
+            steps = {
+                "nnlab": nnlab_step(
+                    getattr(models, builder), shape, batch, np.random.default_rng(0)
+                ),
+                "torch": torch_step(torch_builder, shape, batch, np.random.default_rng(0)),
+            }
+            best = best_seconds(steps, args.repeats)
+            ours, theirs = 1 / best["nnlab"], 1 / best["torch"]
             print(f"{name:36s} {ours:13.1f} {theirs:13.1f} {ours / theirs:6.2f}x")
         print("\nSeed 000's loop convolution vs nnlab's conv2d, 5 images 1x28x28, float64, forward")
         print(f"{'case':36s} {'seed loops':>12s} {'nnlab':>12s} {'speed-up':>10s}")

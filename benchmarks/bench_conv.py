@@ -5,7 +5,7 @@ of each net without an input gradient, as in training) and forward alone, altern
 nnlab and PyTorch rounds so both see the same machine load. Prints milliseconds per call
 and the speed ratio torch_time / nnlab_time (above 1: nnlab is faster).
 
-    .venv/bin/python benchmarks/bench_conv.py [--threads 2] [--repeats 7] [--rounds 3]
+    .venv/bin/python benchmarks/bench_conv.py [--threads 2] [--rounds 3] [--min-time 0.2]
     .venv/bin/python benchmarks/bench_conv.py --cpu-time
 
 ``--cpu-time`` runs both on one thread and reads the calling thread's CPU clock instead of
@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from timing import best_seconds
 
 # name, input shape, (out_channels, kernel), padding, stride, groups, input needs grad
 CASES = [
@@ -27,15 +28,6 @@ CASES = [
     ("stride 2 32->64 3x3 pad 1, 32x32x32x32", (32, 32, 32, 32), (64, 3), 1, 2, 1, True),
     ("depthwise 32 3x3 same, 32x32x32x32", (32, 32, 32, 32), (32, 3), "same", 1, 32, True),
 ]
-
-
-def best_time(fn, repeats, clock=time.perf_counter) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = clock()
-        fn()
-        best = min(best, clock() - start)
-    return best
 
 
 def make_nnlab(shape, out, k, padding, stride, groups, input_grad, rng):
@@ -86,7 +78,7 @@ def make_torch(shape, out, k, padding, stride, groups, input_grad, rng):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--min-time", type=float, default=0.2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cpu-time", action="store_true", help="one thread, thread CPU clock")
     args = parser.parse_args()
@@ -108,14 +100,8 @@ def main() -> None:
         for name, shape, (out, k), padding, stride, groups, input_grad in CASES:
             spec = (shape, out, k, padding, stride, groups, input_grad, rng)
             ours, theirs = make_nnlab(*spec), make_torch(*spec)
-            times = {key: float("inf") for key in ("of", "os", "tf", "ts")}
-            for fn in (*ours, *theirs):
-                fn()  # warm up
-            for _ in range(args.rounds):  # alternate, so both see the same machine load
-                times["os"] = min(times["os"], best_time(ours[1], args.repeats, clock))
-                times["ts"] = min(times["ts"], best_time(theirs[1], args.repeats, clock))
-                times["of"] = min(times["of"], best_time(ours[0], args.repeats, clock))
-                times["tf"] = min(times["tf"], best_time(theirs[0], args.repeats, clock))
+            calls = {"of": ours[0], "os": ours[1], "tf": theirs[0], "ts": theirs[1]}
+            times = best_seconds(calls, args.rounds, args.min_time, warmup=1, clock=clock)
             print(
                 f"{name:44s} {times['os'] * 1e3:13.2f} {times['ts'] * 1e3:7.2f} "
                 f"{times['ts'] / times['os']:6.2f}   {times['of'] * 1e3:9.2f} "

@@ -1,35 +1,22 @@
 """Training-step speed of nnlab against PyTorch (CPU, float32, same threads, same run).
 
-One step = forward, softmax cross-entropy, backward, Adam update. Prints steps/s for both
-and the ratio nnlab / PyTorch (above 1: nnlab is faster).
+One step = forward, softmax cross-entropy, backward, Adam update. The libraries are timed in
+alternating rounds (``timing.best_seconds``); the best round of each counts. Prints steps/s
+for both and the ratio nnlab / PyTorch (above 1: nnlab is faster).
 
     .venv/bin/python benchmarks/bench_mlp.py [--threads 2] [--repeats 5]
 """
 
 import argparse
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from timing import best_seconds
 
 CASES = [
     ("MLP 64-128-64-10, batch 32", [64, 128, 64, 10], 32),
     ("MLP 784-1024-1024-10, batch 256", [784, 1024, 1024, 10], 256),
 ]
-
-
-def steps_per_second(step, min_time=1.0, repeats=5) -> float:
-    """Best of ``repeats`` timings, each running ``step`` for at least ``min_time`` seconds."""
-    for _ in range(5):
-        step()
-    best = 0.0
-    for _ in range(repeats):
-        n, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < min_time:
-            step()
-            n += 1
-        best = max(best, n / elapsed)
-    return best
 
 
 def nnlab_step(sizes, batch, rng):
@@ -89,12 +76,12 @@ def main() -> None:
     print(f"{'case':36s} {'nnlab step/s':>13s} {'torch step/s':>13s} {'ratio':>7s}")
     with threadpool_limits(args.threads):
         for name, sizes, batch in CASES:
-            ours = steps_per_second(
-                nnlab_step(sizes, batch, np.random.default_rng(0)), repeats=args.repeats
-            )
-            theirs = steps_per_second(
-                torch_step(sizes, batch, np.random.default_rng(0)), repeats=args.repeats
-            )
+            steps = {
+                "nnlab": nnlab_step(sizes, batch, np.random.default_rng(0)),
+                "torch": torch_step(sizes, batch, np.random.default_rng(0)),
+            }
+            best = best_seconds(steps, args.repeats, warmup=5)
+            ours, theirs = 1 / best["nnlab"], 1 / best["torch"]
             print(f"{name:36s} {ours:13.1f} {theirs:13.1f} {ours / theirs:6.2f}x")
 
 

@@ -1,36 +1,22 @@
 """max_pool2d forward + backward speed of nnlab against PyTorch (CPU, float32, same threads).
 
-Prints milliseconds per forward+backward for both and the ratio torch / nnlab (above 1:
-nnlab is faster).
+Timed in alternating rounds (``timing.best_seconds``). Prints milliseconds per
+forward+backward for both and the ratio torch / nnlab (above 1: nnlab is faster).
 
     .venv/bin/python benchmarks/bench_pool.py [--threads 2] [--repeats 5]
 """
 
 import argparse
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from timing import best_seconds
 
 CASES = [
     ("(64, 6, 28, 28) k2 s2", (64, 6, 28, 28), 2, 2),
     ("(32, 64, 32, 32) k2 s2", (32, 64, 32, 32), 2, 2),
     ("(32, 64, 32, 32) k3 s2 p1", (32, 64, 32, 32), 3, 2),
 ]
-
-
-def seconds_per_call(step, min_time=0.5, repeats=5) -> float:
-    """Best of ``repeats`` timings, each running ``step`` for at least ``min_time`` seconds."""
-    for _ in range(3):
-        step()
-    best = float("inf")
-    for _ in range(repeats):
-        n, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < min_time:
-            step()
-            n += 1
-        best = min(best, elapsed / n)
-    return best
 
 
 def nnlab_step(x, kernel, stride):
@@ -73,8 +59,9 @@ def main():
     with threadpool_limits(args.threads):
         for name, shape, kernel, stride in CASES:
             x = rng.standard_normal(shape, dtype=np.float32)
-            ours = seconds_per_call(nnlab_step(x, kernel, stride), repeats=args.repeats)
-            theirs = seconds_per_call(torch_step(x, kernel, stride), repeats=args.repeats)
+            calls = {"nnlab": nnlab_step(x, kernel, stride), "torch": torch_step(x, kernel, stride)}
+            best = best_seconds(calls, args.repeats, min_time=0.5)
+            ours, theirs = best["nnlab"], best["torch"]
             print(
                 f"{name:28s} nnlab {ours * 1e3:7.3f} ms  torch {theirs * 1e3:7.3f} ms  "
                 f"torch/nnlab {theirs / ours:5.2f}"

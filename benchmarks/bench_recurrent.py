@@ -9,10 +9,10 @@ Prints ms per step and the ratio torch time / nnlab time (above 1: nnlab is fast
 """
 
 import argparse
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from timing import best_seconds
 
 # (label, kind, batch, steps, features, hidden, layers)
 CASES = [
@@ -60,22 +60,6 @@ def torch_step(kind, batch, steps, features, hidden, layers, rng):
     return step
 
 
-def best_times(steps_by_name: dict, rounds: int, min_time: float) -> dict:
-    """Best seconds per step of each callable, timed in alternating rounds."""
-    for step in steps_by_name.values():
-        for _ in range(3):
-            step()
-    best = dict.fromkeys(steps_by_name, float("inf"))
-    for _ in range(rounds):
-        for name, step in steps_by_name.items():
-            n, start = 0, time.perf_counter()
-            while (elapsed := time.perf_counter() - start) < min_time:
-                step()
-                n += 1
-            best[name] = min(best[name], elapsed / n)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -93,7 +77,7 @@ def main() -> None:
                 "nnlab": nnlab_step(*case, np.random.default_rng(0)),
                 "torch": torch_step(*case, np.random.default_rng(0)),
             }
-            best = best_times(steps, args.rounds, args.min_time)
+            best = best_seconds(steps, args.rounds, args.min_time)
             ratio = best["torch"] / best["nnlab"]
             print(
                 f"{label:48s} nnlab {best['nnlab'] * 1e3:7.2f} ms  torch "

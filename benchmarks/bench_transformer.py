@@ -14,10 +14,10 @@ nnlab / PyTorch (above 1: nnlab is faster).
 
 import argparse
 import math
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
+from timing import best_seconds
 
 VOCAB, D_MODEL, HEADS, FF, LAYERS, SEQ, BATCH, CLASSES = 1000, 64, 4, 128, 2, 32, 32, 2
 DROPOUTS = (0.0, 0.1)
@@ -89,22 +89,6 @@ def sinusoid(length, d_model):
     return table
 
 
-def best_rates(steps_by_name: dict, rounds: int, min_time: float) -> dict:
-    """Best steps per second of each callable, timed in alternating rounds."""
-    for step in steps_by_name.values():
-        for _ in range(5):
-            step()
-    best = dict.fromkeys(steps_by_name, 0.0)
-    for _ in range(rounds):
-        for name, step in steps_by_name.items():
-            n, start = 0, time.perf_counter()
-            while (elapsed := time.perf_counter() - start) < min_time:
-                step()
-                n += 1
-            best[name] = max(best[name], n / elapsed)
-    return best
-
-
 def profile(dropout: float, steps: int = 200, top: int = 25) -> None:
     """cProfile of ``steps`` nnlab training steps: the functions with the most own time."""
     import cProfile
@@ -146,7 +130,7 @@ def main() -> None:
                 "nnlab": nnlab_step(dropout, np.random.default_rng(0)),
                 "torch": torch_step(dropout, np.random.default_rng(0)),
             }
-            rate = best_rates(steps, args.rounds, args.min_time)
+            rate = {k: 1 / v for k, v in best_seconds(steps, args.rounds, args.min_time, 5).items()}
             ratio = rate["nnlab"] / rate["torch"]
             name = f"train step, dropout {dropout}"
             print(f"{name:28s} {rate['nnlab']:13.1f} {rate['torch']:13.1f} {ratio:6.2f}x")
