@@ -139,7 +139,7 @@ class GRUSequence(RecurrentSequence):
             self._end_step(t, dh)
         d_in[:, : 2 * H] = d_rec[:, : 2 * H]
         d_flat, prev = by_feature(d_in), self._prev_states(self.hs)
-        grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_in, d_flat, self.w_ih)
+        grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_flat, self.w_ih)
         if self.reset_after:
             grad_w_hh, grad_b_hh = self._weight_grads(by_feature(d_rec), prev, 3)
         else:

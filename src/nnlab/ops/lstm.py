@@ -100,7 +100,7 @@ class LSTMSequence(RecurrentSequence):
             dh, dh_next = dh_next, dh
             self._end_step(t, dh, dc)
         rows, d_flat = self.rows, by_feature(d_gates)
-        grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_gates, d_flat, self.w_ih_rows, rows)
+        grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_flat, self.w_ih_rows, rows)
         prev = self._prev_states(self.hs)
         grad_w_hh, grad_b_hh = self._weight_grads(d_flat, prev, 4, rows)
         return self._finish((grad_x, dh.T, dc.T, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh))

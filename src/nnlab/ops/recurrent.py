@@ -246,12 +246,12 @@ class RecurrentSequence(Function):
         grad = _unpermute(np.dot(d_flat, by_feature(stack).T), rows)
         return np.ascontiguousarray(grad[:, :-1]), grad[:, -1].copy()
 
-    def _input_grads(self, d, d_flat, w_ih_rows, rows=None):
-        """Gradients of x, w_ih and b_ih from the input-side pre-activation gradients ``d``,
-        (T, G*H, N), and the same by feature, ``d_flat`` (G*H, T*N)."""
+    def _input_grads(self, d_flat, w_ih_rows, rows=None):
+        """Gradients of x, w_ih and b_ih from the input-side pre-activation gradients by
+        feature, ``d_flat`` (G*H, T*N): x's is one GEMM over every step at once."""
         grad_x = None
         if self._need(0):
-            grad_x = np.matmul(w_ih_rows.T, d).transpose(2, 0, 1)
+            grad_x = (w_ih_rows.T @ d_flat).reshape(-1, self.steps, self.n).transpose(2, 1, 0)
         return (grad_x, *self._weight_grads(d_flat, self.xt, self.n_states + 1, rows))
 
     def _need(self, i: int) -> bool:
@@ -319,6 +319,6 @@ class RNNSequence(RecurrentSequence):
             dh, dh_next = dh_next, dh
             self._end_step(t, dh)
         d_flat = by_feature(d_pre)
-        grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_pre, d_flat, self.w_ih)
+        grad_x, grad_w_ih, grad_b_ih = self._input_grads(d_flat, self.w_ih)
         grad_w_hh, grad_b_hh = self._weight_grads(d_flat, self._prev_states(self.hs), 3)
         return self._finish((grad_x, dh.T, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh))
