@@ -157,6 +157,11 @@ def stack(tensors, axis=0):
     return apply(sh.Stack, *tensors, axis=axis)
 
 
+def unbind(a, axis=0):
+    """The slices of ``a`` along ``axis`` as a tuple of tensors (``torch.unbind``)."""
+    return apply(sh.Unbind, a, axis=axis)
+
+
 def pad(a, pad_width, value=0.0):
     """Constant padding with ``pad_width`` as in ``numpy.pad`` (per-axis (before, after))."""
     return apply(sh.Pad, a, pad_width=pad_width, value=value)

@@ -48,6 +48,21 @@ def test_concat_and_stack(axis):
     check_op(lambda *t: F.stack(t, axis=axis), lambda *a: np.stack(a, axis=axis), shapes)
 
 
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_unbind_slices_and_stacks_gradients(axis):
+    a = np.arange(36.0).reshape(3, 4, 3)
+    parts = F.unbind(Tensor(a), axis=axis)
+    assert len(parts) == a.shape[axis]
+    for i, part in enumerate(parts):
+        np.testing.assert_array_equal(part.data, np.take(a, i, axis=axis))
+    # Output 1 unused: its share of the gradient must come back as zeros.
+    check_op(
+        lambda t: (lambda u: u[0] * 2.0 + u[2] * u[2])(F.unbind(t, axis=axis)),
+        lambda x: np.take(x, 0, axis=axis) * 2.0 + np.take(x, 2, axis=axis) ** 2,
+        [(3, 4, 3)],
+    )
+
+
 def test_concat_unequal_sizes():
     shapes = [(2, 1), (2, 3), (2, 2)]
     check_op(lambda *t: F.concat(t, axis=1), lambda *a: np.concatenate(a, axis=1), shapes)

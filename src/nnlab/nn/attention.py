@@ -169,8 +169,7 @@ class MultiheadAttention(Module):
         if self._qkv_same_embed_dim and same:
             n, t = q.shape[:2]
             qkv = F.linear(q, self.in_proj_weight, b).reshape(n, t, 3, self.num_heads, -1)
-            qkv = qkv.transpose(2, 0, 3, 1, 4)
-            return qkv[0], qkv[1], qkv[2]
+            return F.unbind(qkv.transpose(2, 0, 3, 1, 4))
         if self._qkv_same_embed_dim:
             w = self.in_proj_weight
             weights = (w[:E], w[E : 2 * E], w[2 * E :])

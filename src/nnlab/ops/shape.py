@@ -101,6 +101,21 @@ class Concat(Function):
         return tuple(np.split(grad_out, self.splits, axis=self.axis))
 
 
+class Unbind(Function):
+    """The slices along ``axis`` as separate outputs (``torch.unbind``), each a view.
+
+    Backward stacks their gradients (zeros for unused outputs) into one array: one copy,
+    where indexing each slice would zero-fill and then sum a full-size gradient per slice.
+    """
+
+    def forward(self, a, axis=0):
+        self.axis = axis
+        return tuple(np.moveaxis(a, axis, 0))
+
+    def backward(self, grads):
+        return np.stack(grads, axis=self.axis)
+
+
 class Stack(Function):
     """Join arrays along a new axis."""
 
