@@ -19,7 +19,8 @@ How it is fast:
   The output sequence is a transposed view of that stack.
 - The input projections of all steps are one batched GEMM; the loop does one
   (G*H, H + 1) x (H + 1, N) GEMM and a handful of in-place ufuncs per step into
-  preallocated arrays. Biases ride along as the weights of a ones row appended to x and to
+  preallocated arrays. (The LSTM instead folds each step's input into that GEMM; see
+  ``nnlab.ops.lstm``.) Biases ride along as the weights of a ones row appended to x and to
   the states, so no step adds a broadcast bias (a (G*H, 1) broadcast costs a loop per row)
   and the weight-gradient GEMM returns the bias gradient as one more column.
 - sigmoid(z) = (tanh(z / 2) + 1) / 2, and the sigmoid gates' weight rows are halved up front
@@ -72,7 +73,7 @@ def gate_rows(hidden: int, blocks) -> np.ndarray:
     return np.concatenate([np.arange(b * hidden, (b + 1) * hidden) for b in blocks])
 
 
-def _unpermute(grad, rows):
+def unpermute(grad, rows):
     """Put rows gathered with ``rows`` back in their original order."""
     if rows is None or grad is None:
         return grad
@@ -243,16 +244,20 @@ class RecurrentSequence(Function):
         with its ones row."""
         if not (self._need(index) or self._need(index + 2)):
             return None, None
-        grad = _unpermute(np.dot(d_flat, by_feature(stack).T), rows)
+        grad = unpermute(np.dot(d_flat, by_feature(stack).T), rows)
         return np.ascontiguousarray(grad[:, :-1]), grad[:, -1].copy()
 
     def _input_grads(self, d_flat, w_ih_rows, rows=None):
         """Gradients of x, w_ih and b_ih from the input-side pre-activation gradients by
-        feature, ``d_flat`` (G*H, T*N): x's is one GEMM over every step at once."""
-        grad_x = None
-        if self._need(0):
-            grad_x = (w_ih_rows.T @ d_flat).reshape(-1, self.steps, self.n).transpose(2, 1, 0)
+        feature, ``d_flat`` (G*H, T*N)."""
+        grad_x = self._x_grad(d_flat, w_ih_rows)
         return (grad_x, *self._weight_grads(d_flat, self.xt, self.n_states + 1, rows))
+
+    def _x_grad(self, d_flat, w_ih_rows):
+        """x's gradient (N, T, I), or None when not needed: one GEMM over every step."""
+        if not self._need(0):
+            return None
+        return (w_ih_rows.T @ d_flat).reshape(-1, self.steps, self.n).transpose(2, 1, 0)
 
     def _need(self, i: int) -> bool:
         return i < len(self.needs_input_grad) and self.needs_input_grad[i]
