@@ -22,13 +22,14 @@ class LSTMSequence(RecurrentSequence):
     """
 
     n_gates, n_states = 4, 2
+    inputs_in_states = True  # each step's GEMM takes [h; x_t; 1] (module docstring)
     _ORDER = (0, 1, 3, 2)  # internal gate order i, f, o, g: the three sigmoid gates adjacent
 
     def forward(
         self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, *, reverse=False, mask=None,
         lengths=None, zero_masked=True, bptt_steps=None,
     ):  # fmt: skip
-        hs, _ = self._setup(x, h0, w_ih, w_hh, reverse, mask, lengths, zero_masked, bptt_steps)
+        zs, hv = self._setup(x, h0, w_ih, w_hh, reverse, mask, lengths, zero_masked, bptt_steps)
         cs = self._initial_states(c0)
         H, r, skip, dtype = self.hidden, self.r, self.skip, self.dtype
         self.rows = rows = gate_rows(H, self._ORDER)
@@ -36,8 +37,6 @@ class LSTMSequence(RecurrentSequence):
         bias = _sum(b_ih, b_hh)
         weights = np.concatenate([self.w_hh_rows, self.w_ih_rows], 1)
         w_step = augmented(weights, None if bias is None else bias[rows], 3 * H, dtype)
-        zs = self._step_inputs(hs)
-        hv = zs[:, :H]
         gates = np.empty((self.steps, 4 * H, self.n), dtype)
         tanh_c = np.empty_like(cs[1:])
         ig = np.empty_like(tanh_c[0])
@@ -59,16 +58,6 @@ class LSTMSequence(RecurrentSequence):
                 np.copyto(c, cs[prev], where=skip[t])
         self.gates, self.tanh_c, self.hs, self.cs = gates, tanh_c, zs, cs
         return (*self._outputs(zs), self._final(cs))
-
-    def _step_inputs(self, hs):
-        """(T + 1, H + I + 1, N): per state slot, the state h over the input that the step
-        reading that slot consumes, and the ones row (the last rows of ``xt``)."""
-        H, r, steps = self.hidden, self.r, self.steps
-        zs = np.empty((steps + 1, H + self.xt.shape[1], self.n), self.dtype)
-        zs[steps * r, :H] = hs[steps * r, :H]  # the initial state
-        zs[r : steps + r, H:] = self.xt
-        zs[steps * (1 - r), H:] = 0  # the final slot is never read as an input
-        return zs
 
     def _factors(self):
         """Every step's derivative factors at once: (gate derivatives, dh -> do, dh -> dc,

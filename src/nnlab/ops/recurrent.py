@@ -136,11 +136,14 @@ class RecurrentSequence(Function):
     Inputs and states carry a ones row (bias): x as (T, I + 1, N), states in one
     (T + 1, H + 1, N) array. Step t reads slot ``t + r`` and writes slot ``t + 1 - r``
     (r = 1 when reversed), so the states before and after every step are two contiguous
-    slices whatever the direction.
+    slices whatever the direction. With ``inputs_in_states`` (the LSTM) there is no separate
+    x: each slot holds [h; x; 1], (T + 1, H + I + 1, N), x being the input of the step that
+    reads the slot.
     """
 
     n_gates = 1
     n_states = 1  # state inputs after x: h0 (and c0)
+    inputs_in_states = False
 
     def _setup(self, x, h0, w_ih, w_hh, reverse, mask, lengths, zero_masked, bptt_steps):
         name = type(self).__name__
@@ -164,31 +167,36 @@ class RecurrentSequence(Function):
         self.dtype = dtype = w_ih.dtype
         self.n, self.steps, self.hidden, self.r = n, steps, hidden, int(bool(reverse))
         self.times = range(steps - 1, -1, -1) if reverse else range(steps)
-        self.xt = np.empty((steps, features + 1, n), dtype)  # x by step, plus a ones row
-        self.xt[:, :features] = x.transpose(1, 2, 0)
-        self.xt[:, features] = 1
         self.w_ih, self.w_hh = w_ih, w_hh
         self.mask = _time_mask(mask, lengths, n, steps)
         self.skip = None if self.mask is None else ~self.mask
         self.zero_masked = bool(zero_masked)
         k = int(bptt_steps or 0)
         self.cut = frozenset(t for s, t in enumerate(self.times) if k and s and s % k == 0)
-        hs = self._initial_states(h0, ones_row=True)
+        if self.inputs_in_states:
+            hs = self._initial_states(h0, ones_row=True, input_rows=features)
+            hs[self.r : steps + self.r, hidden:-1] = x.transpose(1, 2, 0)
+            hs[steps * (1 - self.r), hidden:-1] = 0  # the last slot is never read as an input
+        else:
+            self.xt = np.empty((steps, features + 1, n), dtype)  # x by step, plus a ones row
+            self.xt[:, :features] = x.transpose(1, 2, 0)
+            self.xt[:, features] = 1
+            hs = self._initial_states(h0, ones_row=True)
         return hs, hs[:, :hidden]
 
-    def _initial_states(self, s0, ones_row=False):
-        """A (T + 1, H (+ 1), N) state array holding ``s0`` (N, H) (zeros if None) in the
-        first slot processed."""
+    def _initial_states(self, s0, ones_row=False, input_rows=0):
+        """A (T + 1, H (+ input_rows) (+ 1), N) state array holding ``s0`` (N, H) (zeros if
+        None) in the first slot processed; the ones row, if any, last."""
         n, hidden = self.n, self.hidden
         if s0 is not None and s0.shape != (n, hidden):
             raise ValueError(
                 f"{type(self).__name__}: initial states must have shape (N, H) = "
                 f"{(n, hidden)}, got {s0.shape}"
             )
-        states = np.empty((self.steps + 1, hidden + ones_row, n), self.dtype)
+        states = np.empty((self.steps + 1, hidden + input_rows + ones_row, n), self.dtype)
         states[self.steps * self.r, :hidden] = 0 if s0 is None else s0.T
         if ones_row:
-            states[:, hidden] = 1
+            states[:, -1] = 1
         return states
 
     def _final(self, states):
