@@ -109,18 +109,18 @@ class LSTMSequence(RecurrentSequence):
             self._end_step(t, dh, dc)
         d_flat = by_feature(d_gates)
         grad_x = self._x_grad(d_flat, self.w_ih_rows)
-        grad_w_ih = grad_w_hh = grad_b = None
-        if any(self._need(i) for i in (3, 4, 5, 6)):  # w_ih, w_hh, b_ih, b_hh
-            stacked = by_feature(self._prev_states(self.hs))
+        weight_grads = (None,) * 4  # w_ih, w_hh, b_ih, b_hh
+        if any(self._need(i) for i in (3, 4, 5, 6)):
+            stacked = by_feature(self._prev_states(self.hs))  # [h; x; 1] by feature
             grad = unpermute(np.dot(d_flat, stacked.T), self.rows)
-            H = self.hidden
-            grad_w_hh = np.ascontiguousarray(grad[:, :H])
-            grad_w_ih = np.ascontiguousarray(grad[:, H:-1])
-            grad_b = grad[:, -1].copy()
-        grad_b_hh = (
-            None if grad_b is None else grad_b.copy()
-        )  # its own array: may be changed in place
-        return self._finish((grad_x, dh.T, dc.T, grad_w_ih, grad_w_hh, grad_b, grad_b_hh))
+            bias = grad[:, -1]
+            weight_grads = (
+                np.ascontiguousarray(grad[:, H:-1]),
+                np.ascontiguousarray(grad[:, :H]),
+                bias.copy(),
+                bias.copy(),  # each bias its own array: optimizers may change it in place
+            )
+        return self._finish((grad_x, dh.T, dc.T, *weight_grads))
 
 
 def _sum(a, b):
