@@ -80,6 +80,19 @@ def test_state_gradient_flows_through_stacked_states():
     assert h0.grad.shape == (2, 2, 4) and np.abs(h0.grad).min() > 0
 
 
+@pytest.mark.parametrize("module", [RNN, GRU, LSTM])
+def test_each_bias_gets_its_own_gradient_array(module):
+    """An optimizer scaling one bias gradient in place (clipping) must not change the other,
+    even where the two are equal (RNN, LSTM: both biases enter the same sum)."""
+    layer = module(3, 4, dtype="float64", rng=0)
+    out, _ = layer(np.random.default_rng(1).normal(size=(2, 5, 3)))
+    out.sum().backward()
+    b_ih, b_hh = layer.bias_ih_l0.grad, layer.bias_hh_l0.grad
+    if module is not GRU:  # GRU's b_hn sits inside r * (W_hn h + b_hn)
+        np.testing.assert_array_equal(b_ih, b_hh)
+    assert not np.shares_memory(b_ih, b_hh)
+
+
 def test_bad_inputs_get_clear_errors():
     lstm = LSTM(3, 4, num_layers=2)
     with pytest.raises(ValueError, match=r"expects input of shape \(N, T, 3\)"):
