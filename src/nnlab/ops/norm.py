@@ -71,17 +71,18 @@ class BatchNorm(Function):
         x3 = x.reshape(x.shape[0], x.shape[1], -1)  # (N, C, L): per-channel vectors are (C, 1)
         self.count = x3.shape[0] * x3.shape[2]
         if training:
-            mean, var = self._batch_stats(x3, running_mean, running_var, momentum)
+            centered, var = self._batch_stats(x3, running_mean, running_var, momentum)
         elif running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm in eval mode (training=False) needs running_mean and running_var"
             )
         else:
-            mean, var = running_mean.astype(x.dtype), running_var.astype(x.dtype)
+            centered = x3 - running_mean.astype(x.dtype)[:, None]
+            var = running_var.astype(x.dtype)
         self.training, self.shape = training, x.shape
         self.inv_std = (1.0 / np.sqrt(var + eps))[:, None]
         self.weight = None if weight is None else weight[:, None]
-        self.x_hat = x3 - mean[:, None]
+        self.x_hat = centered
         self.x_hat *= self.inv_std
         out = _affine(self.x_hat, self.weight, None if bias is None else bias[:, None])
         return out.reshape(x.shape)
@@ -101,7 +102,7 @@ class BatchNorm(Function):
         if running_var is not None:
             running_var *= 1.0 - momentum
             running_var += (momentum * self.count / (self.count - 1)) * var
-        return mean, var
+        return centered, var  # x3 - mean, reused as x_hat's first step
 
     def backward(self, grad_out):
         g, x_hat = grad_out.reshape(self.x_hat.shape), self.x_hat
