@@ -53,6 +53,7 @@ from nnlab.ops.im2col import (
     to_nchw,
     workspace,
 )
+from nnlab.ops.reduce import channel_sums, row_sums
 
 _LAYOUT_HINTS = {
     1: "sequences must be (N, C, L); convert (N, L, C) with x.transpose(0, 2, 1)",
@@ -236,7 +237,7 @@ class Conv2d(Function):
         if self.needs_input_grad[1]:
             grad_w = gemm_t(cols, go).reshape(self.w_meta[0])
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            grad_b = go.sum(axis=2).reshape(-1)
+            grad_b = row_sums(go.reshape(-1, go.shape[2]))
         workspace.give(go)
         return _cast(grad_x, self.x_meta), _cast(grad_w, self.w_meta), grad_b
 
@@ -347,7 +348,7 @@ class ConvTranspose2d(Function):
                 grad_w = gemm_t(grad_cols, self.xm).reshape(self.w_meta[0])
             workspace.give(grad_cols)
         if len(needs) > 2 and needs[2]:
-            grad_b = grad_out.sum(axis=(0, 2, 3))
+            grad_b = channel_sums(grad_out.reshape(*grad_out.shape[:2], -1))
         return _cast(grad_x, self.x_meta), _cast(grad_w, self.w_meta), grad_b
 
     def release(self) -> None:

@@ -17,6 +17,7 @@ forms no temporary array for the product.
 import numpy as np
 
 from nnlab.autograd.function import Function
+from nnlab.ops.reduce import channel_sums
 
 
 def _affine(x_hat, weight, bias):
@@ -36,15 +37,6 @@ def _input_grad(g, x_hat, scale, mean_g, mean_gx):
     grad_x -= mean_g
     grad_x *= scale
     return grad_x
-
-
-def _channel_sums(x3: np.ndarray) -> np.ndarray:
-    """(C,) sums of an (N, C, L) array over N and L: the (N*C) row sums as one matrix-vector
-    product, then N rows of C. NumPy's sum over axes (0, 2) is ~5x slower (230 vs 46 us for
-    32 x 32 x 900)."""
-    n, c, length = x3.shape
-    rows = x3.reshape(n * c, length) @ np.ones(length, x3.dtype)
-    return rows.reshape(n, c).sum(axis=0)
 
 
 def _row_means(x2: np.ndarray) -> np.ndarray:
@@ -102,7 +94,7 @@ class BatchNorm(Function):
                 f"batch_norm in training needs more than 1 value per channel, "
                 f"got input of shape {x3.shape[:2] + (self.count // x3.shape[0],)} (N, C, L)"
             )
-        mean = _channel_sums(x3) / self.count
+        mean = channel_sums(x3) / self.count
         centered = x3 - mean[:, None]
         var = np.einsum("ncl,ncl->c", centered, centered) / self.count
         if running_mean is not None:
@@ -115,7 +107,7 @@ class BatchNorm(Function):
 
     def backward(self, grad_out):
         g, x_hat = grad_out.reshape(self.x_hat.shape), self.x_hat
-        sum_g = _channel_sums(g)
+        sum_g = channel_sums(g)
         sum_gx = np.einsum("ncl,ncl->c", g, x_hat)
         scale = self.inv_std if self.weight is None else self.weight * self.inv_std
         grad_x = None

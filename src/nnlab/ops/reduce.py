@@ -17,6 +17,19 @@ def count(shape: tuple, axes: tuple) -> int:
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
 
 
+def row_sums(x2: np.ndarray) -> np.ndarray:
+    """(rows,) sums of a 2-D array along its last axis, as one matrix-vector product: NumPy's
+    sum along the axis is ~5x slower (183 vs 36 us for 32 x 25088 float32)."""
+    return x2 @ np.ones(x2.shape[-1], x2.dtype)
+
+
+def channel_sums(x3: np.ndarray) -> np.ndarray:
+    """(C,) sums of an (N, C, L) array over N and L: the N*C row sums as one matrix-vector
+    product, then N rows of C (NumPy's sum over axes (0, 2): 230 vs 46 us for 32 x 32 x 900)."""
+    n, c, length = x3.shape
+    return row_sums(x3.reshape(n * c, length)).reshape(n, c).sum(axis=0)
+
+
 class _Reduction(Function):
     """Shared bookkeeping: remember the input shape and axes, re-expand grads for backward."""
 
