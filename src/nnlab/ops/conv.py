@@ -215,15 +215,14 @@ class Conv2d(Function):
             return y if spatial == 2 else y[:, :, 0, :]
         self.cols = im2col(x4, geo)  # (g, C/g*kh*kw, N*Ho*row)
         self.weight4 = w4
-        self.wg = w4.reshape(geo.groups, w4.shape[0] // geo.groups, -1)
         self.geo, self.x_meta, self.w_meta = geo, (x.shape, x.dtype), (weight.shape, weight.dtype)
-        out = gemm(self.wg, self.cols)
+        out = gemm(_grouped(w4, geo.groups), self.cols)
         y = to_nchw(out.reshape(w4.shape[0], x.shape[0], geo.out_hw[0], -1), geo.out_hw[1], bias)
         workspace.give(out)
         return y if spatial == 2 else y[:, :, 0, :]
 
     def backward(self, grad_out):
-        geo, cols, wg = self.geo, self.cols, self.wg
+        geo, cols, wg = self.geo, self.cols, _grouped(self.weight4, self.geo.groups)
         go = channel_major(_lift(grad_out, self.spatial), geo)  # (g, O/g, N*Ho*row)
         grad_x = grad_w = grad_b = None
         if self.needs_input_grad[0]:
@@ -245,6 +244,11 @@ class Conv2d(Function):
         if "cols" in self.__dict__:
             workspace.give(self.cols)
         super().release()
+
+
+def _grouped(weight, groups: int) -> np.ndarray:
+    """The (groups, O/groups, C/groups*kh*kw) view of a (O, C/groups, kh, kw) weight."""
+    return weight.reshape(groups, weight.shape[0] // groups, -1)
 
 
 def _full_conv_pays(geo, out_channels: int, in_channels: int) -> bool:
@@ -327,7 +331,7 @@ class ConvTranspose2d(Function):
             x.shape, weight.shape, stride, padding, output_padding, dilation, groups
         )
         self.xm = channel_major(x, geo)  # (g, C_in/g, N*H*row)
-        self.wg = weight.reshape(geo.groups, weight.shape[0] // geo.groups, -1)
+        self.wg = _grouped(weight, geo.groups)
         self.x_meta, self.w_meta = (x.shape, x.dtype), (weight.shape, weight.dtype)
         cols = gemm(self.wg.transpose(0, 2, 1), self.xm)
         y = col2im(cols, geo, x.shape[0], bias)
