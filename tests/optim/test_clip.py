@@ -191,6 +191,17 @@ def test_large_finite_float32_gradient_is_not_mistaken_for_inf():
     np.testing.assert_allclose(p.data, -3.0, rtol=1e-6)
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_nan_is_found_whatever_the_gradient_layout(layout):
+    p = Parameter(np.zeros((3, 4), np.float32))
+    grad = np.ones((4, 3), np.float32)
+    grad[2, 1] = np.nan
+    p.grad = np.ascontiguousarray(grad.T) if layout == "contiguous" else grad.T
+    with pytest.warns(RuntimeWarning, match="skipped a step"):
+        optim.Adam([p], lr=0.1).step()
+    np.testing.assert_array_equal(p.data, 0.0)
+
+
 def test_option_validation():
     p = Parameter(np.ones(2))
     with pytest.raises(ValueError, match="clipvalue must be a positive number or None"):
