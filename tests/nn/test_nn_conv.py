@@ -59,5 +59,7 @@ def test_module_errors():
     with pytest.raises(ValueError, match="only padding_mode='zeros' is supported"):
         Conv2d(3, 4, 3, padding_mode="reflect")
     assert Conv2d(3, 4, 3, padding_mode="zeros").weight.shape == (4, 3, 3, 3)
+    with pytest.raises(ValueError, match="Conv2d has no output_padding"):
+        Conv2d(3, 4, 3, output_padding=1)  # would otherwise be stored and silently ignored
     with pytest.raises(ValueError, match="images must be NCHW"):
         Conv2d(3, 4, 3)(np.zeros((1, 8, 8, 3), np.float32))

@@ -58,8 +58,8 @@ class _ConvNd(Module):
         dilation=1,
         groups=1,
         bias=True,
-        output_padding=0,
         *,
+        output_padding=0,
         padding_mode="zeros",
         weight_initializer=None,
         bias_initializer=None,
@@ -78,6 +78,11 @@ class _ConvNd(Module):
         self.padding = _padding(padding, n, self.transposed)
         self.dilation = _tuple(dilation, n, "dilation")
         self.output_padding = _tuple(output_padding, n, "output_padding")
+        if not self.transposed and any(self.output_padding):
+            raise ValueError(
+                f"{name} has no output_padding (it belongs to the transposed convolution, "
+                f"ConvTranspose2d), got {output_padding!r}"
+            )
         self.groups = int(groups)
         if self.groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
@@ -178,30 +183,6 @@ class Conv1d(_ConvNd):
 
     spatial = 1
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        **options,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            **options,
-        )
-
     def forward(self, x):
         return F.conv1d(
             x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
@@ -232,30 +213,6 @@ class Conv2d(_ConvNd):
         weight: (out_channels, in_channels/groups, kH, kW). bias: (out_channels,) or None.
     """
 
-    def __init__(
-        self,
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups=1,
-        bias=True,
-        **options,
-    ):
-        super().__init__(
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            groups,
-            bias,
-            **options,
-        )
-
     def forward(self, x):
         return F.conv2d(
             x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
@@ -274,7 +231,6 @@ class ConvTranspose2d(_ConvNd):
         output_padding: int or (h, w), < max(stride, dilation): extra rows/columns on the
             bottom/right of the output, to pick among the input sizes a strided Conv2d maps
             to the same output size.
-        padding_mode: 'zeros' only (accepted for PyTorch compatibility).
         padding_mode: 'zeros' only (accepted for PyTorch compatibility).
         weight_initializer, bias_initializer, rng, dtype: as ``nn.Linear`` (default: PyTorch's,
             with fan_in = out_channels/groups * kH * kW).
@@ -312,7 +268,7 @@ class ConvTranspose2d(_ConvNd):
             dilation,
             groups,
             bias,
-            output_padding,
+            output_padding=output_padding,
             **options,
         )
         for e, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
