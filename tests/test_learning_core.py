@@ -4,7 +4,9 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
+import nnlab
 from nnlab.experiments import core_mlp
 
 
@@ -41,3 +43,21 @@ def test_import_pulls_in_no_heavy_dependency():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import nnlab loaded: {out.stdout.strip()}"
+
+
+def test_keras_api_optimizers_and_losses_load_on_first_use():
+    code = (
+        "import sys, nnlab\n"
+        "lazy = ['nnlab.layers', 'nnlab.training', 'nnlab.optim', 'nnlab.losses']\n"
+        "print([m for m in lazy if m in sys.modules])\n"
+        "adam = nnlab.optim.Adam\n"
+        "print(nnlab.optim is sys.modules['nnlab.optim'], 'nnlab.layers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[:2] == ["[]", "True False"]
+    from nnlab.training import Sequential
+
+    assert nnlab.Sequential is Sequential
+    assert {"Sequential", "layers", "optim"} <= set(dir(nnlab))
+    with pytest.raises(AttributeError, match="module 'nnlab' has no attribute 'Sequentail'"):
+        nnlab.Sequentail  # noqa: B018 - the attribute access is the test
