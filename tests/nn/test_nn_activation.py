@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nnlab.functional as F
-from nnlab import Tensor
+from nnlab import Tensor, nn
 from nnlab.nn import activation as act
 from nnlab.nn.module import Module, registered
 
@@ -110,8 +110,8 @@ CONFIGURED = [
     (act.ELU(alpha=0.5), {"alpha": 0.5}),
     (act.GELU(approximate="tanh"), {"approximate": "tanh"}),
     (act.Softplus(beta=2.0, threshold=4.0), {"beta": 2.0, "threshold": 4.0}),
-    (act.Softmax(axis=0), {"axis": 0}),
-    (act.LogSoftmax(axis=1), {"axis": 1}),
+    (act.Softmax(dim=0), {"dim": 0}),
+    (act.LogSoftmax(dim=1), {"dim": 1}),
 ]
 
 
@@ -131,8 +131,8 @@ def test_defaults_follow_pytorch():
     assert act.ELU().get_config() == {"alpha": 1.0}
     assert act.GELU().get_config() == {"approximate": "none"}
     assert act.Softplus().get_config() == {"beta": 1.0, "threshold": 20.0}
-    assert act.Softmax().get_config() == {"axis": -1}
-    assert act.LogSoftmax().get_config() == {"axis": -1}
+    assert act.Softmax().get_config() == {"dim": -1}
+    assert act.LogSoftmax().get_config() == {"dim": -1}
 
 
 def test_reprs():
@@ -140,7 +140,7 @@ def test_reprs():
     assert repr(act.LeakyReLU(0.2)) == "LeakyReLU(negative_slope=0.2)"
     assert repr(act.GELU()) == "GELU(approximate='none')"
     assert repr(act.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
-    assert repr(act.Softmax(axis=1)) == "Softmax(axis=1)"
+    assert repr(act.Softmax(dim=1)) == "Softmax(dim=1)"
 
 
 def test_modules_have_no_parameters_and_pass_gradients():
@@ -149,3 +149,24 @@ def test_modules_have_no_parameters_and_pass_gradients():
     x = Tensor(np.array([-1.0, 0.0, 1.0]), requires_grad=True)
     module(x).sum().backward()
     np.testing.assert_allclose(x.grad, 1 / (1 + np.exp([2.0, 0.0, -2.0])), rtol=1e-12)
+
+
+def test_pytorch_keyword_names_port_unchanged():
+    assert act.Softmax(dim=0).dim == 0 and act.LogSoftmax(dim=1).dim == 1
+    for module in (act.ReLU(inplace=True), act.SELU(inplace=True), act.SiLU(inplace=True)):
+        assert module.get_config() == {}  # nnlab never overwrites the input: nothing to save
+    assert act.LeakyReLU(0.2, inplace=True).get_config() == {"negative_slope": 0.2}
+    assert act.ELU(inplace=True).get_config() == {"alpha": 1.0}
+    x = Tensor(X)
+    out = act.ReLU(inplace=True)(x)
+    np.testing.assert_array_equal(x.data, X)  # the input is left as it was
+    np.testing.assert_array_equal(out.data, np.maximum(X, 0))
+    with pytest.raises(TypeError, match="inplace must be True or False, got 'yes'"):
+        act.ReLU(inplace="yes")
+    assert nn.Dropout(p=0.1, inplace=True).get_config() == {"p": 0.1}
+    assert nn.Dropout2d(p=0.2, inplace=True).get_config() == {"p": 0.2}
+
+
+def test_configs_saved_with_the_older_axis_key_still_load():
+    assert act.Softmax.from_config({"axis": 0}).dim == 0
+    assert act.LogSoftmax.from_config({"axis": 1}).dim == 1

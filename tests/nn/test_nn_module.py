@@ -254,9 +254,11 @@ def test_config_values():
         "dtype": "float32",
     }
     assert Embedding(10, 4, padding_idx=-1).get_config()["padding_idx"] == 9
+    old_file_keys = {"start_axis": 2, "end_axis": 3}  # Flatten's keys before PyTorch's names
+    assert Flatten.from_config(old_file_keys).get_config() == {"start_dim": 2, "end_dim": 3}
     assert Sequential(Flatten()).get_config() == {
         "layers": [
-            {"name": "0", "class_name": "nn.Flatten", "config": {"start_axis": 1, "end_axis": -1}}
+            {"name": "0", "class_name": "nn.Flatten", "config": {"start_dim": 1, "end_dim": -1}}
         ]
     }
     with pytest.raises(ValueError, match="cannot save initializer"):
@@ -348,7 +350,7 @@ def test_module_list_registers_parameters():
             r"LayerNorm\(\(4, 5\)\) expects input whose last 2 dimension\(s\) are \(4, 5\), got "
             r"\(2, 5, 4\)",
         ),
-        (Flatten(), (5,), r"Flatten\(start_axis=1, end_axis=-1\) got a 1-D input"),
+        (Flatten(), (5,), r"Flatten\(start_dim=1, end_dim=-1\) got a 1-D input"),
     ],
 )
 def test_input_shape_errors_name_layer_shape_and_fix(layer, shape, message):

@@ -231,6 +231,7 @@ def _module_cases(torch, dtype):
     binary = rng.uniform(size=(6, 4)).astype(dtype)
     w = rng.uniform(0.5, 2, size=4).astype(dtype)
     log_p = np.log(probs / probs.sum(1, keepdims=True)).astype(dtype)
+    padded = np.where(np.arange(6) % 3 == 0, 0, labels)  # class 0 as padding, ignored
     tn = torch.nn
     return [
         (nn_loss.MSELoss(), tn.MSELoss(), x, reg_t),
@@ -243,6 +244,18 @@ def _module_cases(torch, dtype):
             tn.CrossEntropyLoss(weight=torch.tensor(w), label_smoothing=0.1),
             x,
             labels,
+        ),
+        (
+            nn_loss.CrossEntropyLoss(weight=w, label_smoothing=0.1, ignore_index=0),
+            tn.CrossEntropyLoss(weight=torch.tensor(w), label_smoothing=0.1, ignore_index=0),
+            x,
+            padded,
+        ),
+        (
+            nn_loss.CrossEntropyLoss(ignore_index=0, reduction="none"),
+            tn.CrossEntropyLoss(ignore_index=0, reduction="none"),
+            x,
+            padded,
         ),
         (
             nn_loss.CrossEntropyLoss(weight=w, reduction="sum"),

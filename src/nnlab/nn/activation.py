@@ -14,6 +14,21 @@ class _Parameterless(Module):
         return {}
 
 
+def _check_inplace(inplace) -> None:
+    """PyTorch's ``inplace`` flag, accepted so its code ports unchanged. nnlab never
+    overwrites a layer's input: the output is the same either way, only freshly allocated."""
+    if not isinstance(inplace, bool):
+        raise TypeError(f"inplace must be True or False, got {inplace!r}")
+
+
+class _InplaceFlag(_Parameterless):
+    """A parameterless activation that takes (and ignores) PyTorch's ``inplace`` flag."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        _check_inplace(inplace)
+
+
 @register
 class Identity(_Parameterless):
     """Returns its input unchanged (the 'linear' activation).
@@ -26,8 +41,9 @@ class Identity(_Parameterless):
 
 
 @register
-class ReLU(_Parameterless):
-    """max(x, 0), elementwise.
+class ReLU(_InplaceFlag):
+    """max(x, 0), elementwise. ``inplace`` is accepted for PyTorch's code and ignored (the
+    input is never overwritten; the output is the same).
 
     Shape: any shape, unchanged.
     """
@@ -59,7 +75,7 @@ class Tanh(_Parameterless):
 
 
 @register
-class SELU(_Parameterless):
+class SELU(_InplaceFlag):
     """scale * elu(x, alpha) with alpha ~ 1.6733, scale ~ 1.0507 (self-normalising).
 
     Shape: any shape, unchanged.
@@ -70,7 +86,7 @@ class SELU(_Parameterless):
 
 
 @register
-class SiLU(_Parameterless):
+class SiLU(_InplaceFlag):
     """x * sigmoid(x), also called swish.
 
     Shape: any shape, unchanged.
@@ -86,12 +102,14 @@ class LeakyReLU(Module):
 
     Args:
         negative_slope: slope of the negative part.
+        inplace: accepted for PyTorch's code and ignored (see ``ReLU``).
 
     Shape: any shape, unchanged.
     """
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
+        _check_inplace(inplace)
         self.negative_slope = float(negative_slope)
 
     def forward(self, x):
@@ -110,12 +128,14 @@ class ELU(Module):
 
     Args:
         alpha: value the negative part saturates to (as -alpha).
+        inplace: accepted for PyTorch's code and ignored (see ``ReLU``).
 
     Shape: any shape, unchanged.
     """
 
-    def __init__(self, alpha: float = 1.0):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
+        _check_inplace(inplace)
         self.alpha = float(alpha)
 
     def forward(self, x):
@@ -180,46 +200,53 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class _AlongAxis(Module):
-    """An activation that normalises along one axis."""
+class _AlongDim(Module):
+    """An activation that normalises along one axis, ``dim`` as PyTorch calls it."""
 
-    def __init__(self, axis: int = -1):
+    def __init__(self, dim: int = -1):
         super().__init__()
-        self.axis = int(axis)
+        self.dim = int(dim)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        if "axis" in config:  # the key of files saved before the argument took PyTorch's name
+            config["dim"] = config.pop("axis")
+        return cls(**config)
 
     def get_config(self) -> dict:
-        return {"axis": self.axis}
+        return {"dim": self.dim}
 
     def extra_repr(self) -> str:
-        return f"axis={self.axis}"
+        return f"dim={self.dim}"
 
 
 @register
-class Softmax(_AlongAxis):
-    """exp(x) / sum(exp(x)) along ``axis``: each slice becomes a probability vector.
+class Softmax(_AlongDim):
+    """exp(x) / sum(exp(x)) along ``dim``: each slice becomes a probability vector.
 
     Args:
-        axis: the axis that sums to 1.
+        dim: the axis that sums to 1 (default -1, the last).
 
     Shape: any shape, unchanged.
     """
 
     def forward(self, x):
-        return F.softmax(x, self.axis)
+        return F.softmax(x, self.dim)
 
 
 @register
-class LogSoftmax(_AlongAxis):
-    """log(softmax(x)) along ``axis``, computed stably as x - logsumexp(x).
+class LogSoftmax(_AlongDim):
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x).
 
     Args:
-        axis: the axis normalised over.
+        dim: the axis normalised over (default -1, the last).
 
     Shape: any shape, unchanged.
     """
 
     def forward(self, x):
-        return F.log_softmax(x, self.axis)
+        return F.log_softmax(x, self.dim)
 
 
 class CallableActivation(Module):

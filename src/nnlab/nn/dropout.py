@@ -2,6 +2,7 @@
 
 from nnlab import backend
 from nnlab import functional as F
+from nnlab.nn.activation import _check_inplace
 from nnlab.nn.module import Module, register
 
 
@@ -14,13 +15,15 @@ class Dropout(Module):
     Args:
         p: probability of zeroing an element, in [0, 1] (default 0.5).
         rng: Generator or int seed for the masks (default: a child of the library's).
+        inplace: accepted for PyTorch's code and ignored (the input is never overwritten).
 
     Shape:
         input (*) -> output (*), same shape. No parameters (nothing to initialize).
     """
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p=0.5, rng=None, *, inplace=False):
         super().__init__()
+        _check_inplace(inplace)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout probability p must be in [0, 1], got {p}")
         self.p = float(p)
@@ -45,13 +48,15 @@ class Dropout2d(Module):
     Args:
         p: probability of zeroing a channel, in [0, 1] (default 0.5).
         rng: Generator or int seed for the masks (default: a child of the library's).
+        inplace: accepted for PyTorch's code and ignored (the input is never overwritten).
 
     Shape:
         (N, C, H, W) -> same; (N, C, L) is treated the same way (one draw per channel).
     """
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p=0.5, rng=None, *, inplace=False):
         super().__init__()
+        _check_inplace(inplace)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d probability p must be in [0, 1], got {p}")
         self.p = float(p)

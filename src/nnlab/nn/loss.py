@@ -90,21 +90,29 @@ class CrossEntropyLoss(_Loss):
             the targets (index targets).
         reduction: 'mean', 'sum' or 'none'.
         label_smoothing: mix the target with the uniform distribution: (1 - eps) y + eps / C.
+        ignore_index: index targets equal to it add nothing to the loss or its mean (e.g. the
+            padding of token sequences); PyTorch's default -100, None ignores none.
     Shape: input (N, C) logits; target (N,) class indices or (N, C) probabilities.
     """
 
-    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight=None, reduction="mean", label_smoothing=0.0, ignore_index=-100):
         super().__init__(reduction)
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(
                 f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}"
             )
         self.label_smoothing = float(label_smoothing)
+        self.ignore_index = None if ignore_index is None else int(ignore_index)
         self.register_buffer("weight", _float_array(weight))
 
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(
-            input, target, self.weight, self.reduction, label_smoothing=self.label_smoothing
+            input,
+            target,
+            self.weight,
+            self.reduction,
+            label_smoothing=self.label_smoothing,
+            ignore_index=self.ignore_index,
         )
 
     def get_config(self) -> dict:
@@ -112,6 +120,7 @@ class CrossEntropyLoss(_Loss):
             "weight": _as_list(self.weight),
             **super().get_config(),
             "label_smoothing": self.label_smoothing,
+            "ignore_index": self.ignore_index,
         }
 
 
