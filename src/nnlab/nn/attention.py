@@ -168,7 +168,9 @@ class MultiheadAttention(Module):
         biases = (None,) * 3 if b is None else (b[:E], b[E : 2 * E], b[2 * E :])
         if self._qkv_same_embed_dim and same:
             n, t = q.shape[:2]
-            qkv = F.linear(q, self.in_proj_weight, b).reshape(n, t, 3, self.num_heads, -1)
+            qkv = F.linear(q, self.in_proj_weight, b).reshape(
+                n, t, 3, self.num_heads, self.head_dim
+            )
             return F.unbind(qkv.transpose(2, 0, 3, 1, 4))
         if self._qkv_same_embed_dim:
             w = self.in_proj_weight

@@ -210,6 +210,9 @@ class Conv2d(Function):
         _check_shapes(op, spatial, x.shape, weight.shape, _shape(bias), groups, False)
         geo = _conv_geometry(op, spatial, x.shape, weight.shape, stride, padding, dilation, groups)
         x4, w4 = _lift(x, spatial), _lift(weight, spatial)
+        if x.shape[0] == 0:
+            y = _empty_batch(self, x, weight, bias, (0, w4.shape[0], *geo.out_hw))
+            return y if spatial == 2 else y[:, :, 0, :]
         if geo.groups == 1 and not any(self.needs_input_grad):
             y = _conv_per_sample(x4, w4, bias, geo)
             return y if spatial == 2 else y[:, :, 0, :]
@@ -222,6 +225,8 @@ class Conv2d(Function):
         return y if spatial == 2 else y[:, :, 0, :]
 
     def backward(self, grad_out):
+        if "empty_metas" in self.__dict__:
+            return _empty_batch_grads(self)
         geo, cols, wg = self.geo, self.cols, _grouped(self.weight4, self.geo.groups)
         go = channel_major(_lift(grad_out, self.spatial), geo)  # (g, O/g, N*Ho*row)
         grad_x = grad_w = grad_b = None
@@ -244,6 +249,17 @@ class Conv2d(Function):
         if "cols" in self.__dict__:
             workspace.give(self.cols)
         super().release()
+
+
+def _empty_batch(fn, x, weight, bias, out_shape) -> np.ndarray:
+    """The output of a convolution of no samples (PyTorch allows them: a data split or a
+    filtered batch can come out empty); its backward gives zero weight and bias gradients."""
+    fn.empty_metas = tuple(None if a is None else (a.shape, a.dtype) for a in (x, weight, bias))
+    return np.zeros(out_shape, np.result_type(x, weight))
+
+
+def _empty_batch_grads(fn) -> tuple:
+    return tuple(None if meta is None else np.zeros(*meta) for meta in fn.empty_metas)
 
 
 def _grouped(weight, groups: int) -> np.ndarray:
@@ -330,6 +346,8 @@ class ConvTranspose2d(Function):
         self.geo = geo = _transpose_geometry(
             x.shape, weight.shape, stride, padding, output_padding, dilation, groups
         )
+        if x.shape[0] == 0:
+            return _empty_batch(self, x, weight, bias, (0, weight.shape[1] * groups, *geo.in_hw))
         self.xm = channel_major(x, geo)  # (g, C_in/g, N*H*row)
         self.wg = _grouped(weight, geo.groups)
         self.x_meta, self.w_meta = (x.shape, x.dtype), (weight.shape, weight.dtype)
@@ -339,6 +357,8 @@ class ConvTranspose2d(Function):
         return y
 
     def backward(self, grad_out):
+        if "empty_metas" in self.__dict__:
+            return _empty_batch_grads(self)
         geo, needs = self.geo, self.needs_input_grad
         grad_x = grad_w = grad_b = None
         if needs[0] or needs[1]:

@@ -14,6 +14,8 @@ so each reduction is over fixed axes, and sums of products go through ``einsum``
 forms no temporary array for the product.
 """
 
+import math
+
 import numpy as np
 
 from nnlab.autograd.function import Function
@@ -69,7 +71,8 @@ class BatchNorm(Function):
     ):
         if x.ndim < 2:
             raise ValueError(f"batch_norm expects input of shape (N, C, *), got {x.shape}")
-        x3 = x.reshape(x.shape[0], x.shape[1], -1)  # (N, C, L): per-channel vectors are (C, 1)
+        # (N, C, L): per-channel vectors are (C, 1). (L explicit: -1 is ambiguous for N = 0.)
+        x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         self.count = x3.shape[0] * x3.shape[2]
         if training:
             centered, var = self._batch_stats(x3, running_mean, running_var, momentum)
@@ -89,6 +92,8 @@ class BatchNorm(Function):
         return out.reshape(x.shape)
 
     def _batch_stats(self, x3, running_mean, running_var, momentum):
+        if x3.shape[0] == 0:  # an empty batch: nothing to normalise or learn from (as PyTorch)
+            return x3.copy(), np.zeros(x3.shape[1], x3.dtype)
         if self.count < 2:
             raise ValueError(
                 f"batch_norm in training needs more than 1 value per channel, "
@@ -112,7 +117,7 @@ class BatchNorm(Function):
         scale = self.inv_std if self.weight is None else self.weight * self.inv_std
         grad_x = None
         if self.needs_input_grad[0]:
-            if self.training:
+            if self.training and self.count:
                 # The batch mean and variance depend on x: remove their share of the gradient.
                 n = self.count
                 grad_x = _input_grad(g, x_hat, scale, sum_g[:, None] / n, sum_gx[:, None] / n)

@@ -84,7 +84,8 @@ def unpermute(grad, rows):
 
 def by_feature(stack):
     """(T, K, N) -> (K, T*N), contiguous: the layout one GEMM can contract over (t, n)."""
-    return np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(stack.shape[1], -1)
+    steps, k, n = stack.shape
+    return np.ascontiguousarray(stack.transpose(1, 0, 2)).reshape(k, steps * n)
 
 
 def _time_mask(mask, lengths, n: int, steps: int):
@@ -265,7 +266,8 @@ class RecurrentSequence(Function):
         """x's gradient (N, T, I), or None when not needed: one GEMM over every step."""
         if not self._need(0):
             return None
-        return (w_ih_rows.T @ d_flat).reshape(-1, self.steps, self.n).transpose(2, 1, 0)
+        features = w_ih_rows.shape[1]
+        return (w_ih_rows.T @ d_flat).reshape(features, self.steps, self.n).transpose(2, 1, 0)
 
     def _need(self, i: int) -> bool:
         return i < len(self.needs_input_grad) and self.needs_input_grad[i]

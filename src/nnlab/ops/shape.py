@@ -1,5 +1,7 @@
 """Shape ops: reshape, transpose, indexing, concat/stack, pad, broadcast, squeeze."""
 
+import math
+
 import numpy as np
 
 from nnlab.autograd.function import Function, unbroadcast
@@ -52,7 +54,8 @@ class Flatten(Function):
         if a.ndim == 0:
             return a.reshape(1)
         start, end = start_axis % a.ndim, end_axis % a.ndim
-        return a.reshape(a.shape[:start] + (-1,) + a.shape[end + 1 :])
+        merged = math.prod(a.shape[start : end + 1])  # not -1: ambiguous for an empty array
+        return a.reshape(a.shape[:start] + (merged,) + a.shape[end + 1 :])
 
     def backward(self, grad_out):
         return grad_out.reshape(self.in_shape)
