@@ -293,11 +293,16 @@ def batch_norm(
     training=False,
     momentum=0.1,
     eps=1e-5,
+    *,
+    allow_single_value=False,
 ):
     """Batch normalization over every axis but axis 1 (channels), as ``torch.nn.functional``.
 
     In training, batch statistics normalise and the running arrays (NumPy, updated in place)
     move toward them: running = (1 - momentum) * running + momentum * batch (PyTorch's rule).
+    A channel with a single value (a batch of one (N, C) sample) raises, as in PyTorch, unless
+    ``allow_single_value``: then, as Keras, its variance is 0, the output is the bias and the
+    running variance moves toward 0.
     """
     return apply(
         nm.BatchNorm,
@@ -309,6 +314,7 @@ def batch_norm(
         training=training,
         momentum=momentum,
         eps=eps,
+        allow_single_value=allow_single_value,
     )
 
 

@@ -119,3 +119,33 @@ def test_layers_mix_with_nn_modules_in_sequential():
     out = model(Tensor(np.ones((3, 5), np.float32)))
     assert out.shape == (3, 2)
     np.testing.assert_allclose(out.data[0], out.data[1])
+
+
+def test_batch_normalization_takes_a_batch_of_one_sample_as_keras():
+    bn = layers.BatchNormalization(momentum=0.9)
+    bn.eval()
+    bn(np.zeros((4, 3), np.float32))  # build, running statistics untouched
+    bn.beta.data[:] = [0.5, -1.0, 2.0]
+    bn.train()
+    x = Tensor(np.array([[3.0, -2.0, 7.0]], np.float32), requires_grad=True)
+    out = bn(x)
+    np.testing.assert_allclose(out.data, [[0.5, -1.0, 2.0]])  # variance 0: the output is beta
+    np.testing.assert_allclose(bn.moving_mean, 0.1 * x.data[0], rtol=1e-6)
+    np.testing.assert_allclose(bn.moving_variance, 0.9, rtol=1e-6)  # moved toward 0
+    (out * Tensor(np.array([[1.0, 2.0, 3.0]], np.float32))).sum().backward()
+    np.testing.assert_array_equal(x.grad, 0.0)  # the output does not depend on x
+    np.testing.assert_allclose(bn.beta.grad, [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="needs more than 1 value per channel"):
+        nn.BatchNorm1d(3)(Tensor(np.ones((1, 3), np.float32)))  # PyTorch's layer refuses
+
+
+def test_fit_survives_a_last_batch_of_one_sample_through_batch_normalization():
+    rng = np.random.default_rng(0)
+    model = nnlab.Sequential(
+        [layers.Dense(4), layers.BatchNormalization(), layers.Dense(1)], seed=0
+    )
+    model.compile("adam", "mse")
+    history = model.fit(
+        rng.normal(size=(33, 3)), rng.normal(size=(33, 1)), batch_size=32, epochs=2, verbose=0
+    )
+    assert np.all(np.isfinite(history.history["loss"]))

@@ -15,6 +15,8 @@ class BatchNormalization(Layer):
     running = m * running + (1 - m) * batch, so Keras 0.99 equals PyTorch's momentum 0.01
     (PyTorch's ``momentum`` is the weight of the new batch). Like PyTorch, the running
     variance is updated with the unbiased batch variance; training normalises with the biased.
+    A batch with one value per feature (fit's last batch holding one sample) is normalised as
+    Keras does, not refused as PyTorch does: its variance is 0, so the output is ``beta``.
 
     Args:
         axis: the feature axis. Default 1: features of (N, F) inputs and channels of NCHW images
@@ -55,6 +57,7 @@ class BatchNormalization(Layer):
             training=self.training,
             momentum=1.0 - self.momentum,
             eps=self.epsilon,
+            allow_single_value=True,  # as Keras: a last batch of one sample must not stop fit
         )
         return out.transpose(_swap(x.ndim, axis)) if axis != 1 else out
 

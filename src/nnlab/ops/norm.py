@@ -68,6 +68,7 @@ class BatchNorm(Function):
         training=False,
         momentum=0.1,
         eps=1e-5,
+        allow_single_value=False,
     ):
         if x.ndim < 2:
             raise ValueError(f"batch_norm expects input of shape (N, C, *), got {x.shape}")
@@ -75,7 +76,9 @@ class BatchNorm(Function):
         x3 = x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
         self.count = x3.shape[0] * x3.shape[2]
         if training:
-            centered, var = self._batch_stats(x3, running_mean, running_var, momentum)
+            centered, var = self._batch_stats(
+                x3, running_mean, running_var, momentum, allow_single_value
+            )
         elif running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm in eval mode (training=False) needs running_mean and running_var"
@@ -91,10 +94,10 @@ class BatchNorm(Function):
         out = _affine(self.x_hat, self.weight, None if bias is None else bias[:, None])
         return out.reshape(x.shape)
 
-    def _batch_stats(self, x3, running_mean, running_var, momentum):
+    def _batch_stats(self, x3, running_mean, running_var, momentum, allow_single_value):
         if x3.shape[0] == 0:  # an empty batch: nothing to normalise or learn from (as PyTorch)
             return x3.copy(), np.zeros(x3.shape[1], x3.dtype)
-        if self.count < 2:
+        if self.count < 2 and not allow_single_value:
             raise ValueError(
                 f"batch_norm in training needs more than 1 value per channel, "
                 f"got input of shape {x3.shape[:2] + (self.count // x3.shape[0],)} (N, C, L)"
@@ -107,7 +110,8 @@ class BatchNorm(Function):
             running_mean += momentum * mean
         if running_var is not None:
             running_var *= 1.0 - momentum
-            running_var += (momentum * self.count / (self.count - 1)) * var
+            unbiased = self.count / (self.count - 1) if self.count > 1 else 1.0  # 1 value: 0
+            running_var += (momentum * unbiased) * var
         return centered, var  # x3 - mean, reused as x_hat's first step
 
     def backward(self, grad_out):
