@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 import nnlab
-from nnlab import Tensor
+import nnlab.functional as F
+from nnlab import Tensor, optim
 from nnlab.autograd.graph import is_grad_enabled
+from nnlab.nn.activation import ReLU, Tanh
 from nnlab.nn.container import ModuleList, Sequential
 from nnlab.nn.dropout import Dropout
 from nnlab.nn.embedding import Embedding
@@ -16,6 +18,8 @@ from nnlab.nn.flatten import Flatten, Unflatten
 from nnlab.nn.linear import Linear
 from nnlab.nn.module import Module, Parameter, evaluating, registered
 from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+
+from oracles import torch_module
 
 
 class Block(Module):
@@ -393,3 +397,32 @@ def test_unflatten_inverts_flatten_keeps_dtype_and_round_trips():
     assert registered("nn.Unflatten").from_config(layer.get_config()).unflattened_size == (3, 20)
     with pytest.raises(ValueError, match="must exist and hold 60 values"):
         layer(Tensor(np.zeros((2, 59))))
+
+
+def test_apply_visits_children_before_parents_as_pytorch():
+    torch = torch_module()
+
+    def visit(order):
+        return lambda module: order.append(type(module).__name__)
+
+    ours, theirs = [], []
+    Sequential(Linear(2, 2), Sequential(ReLU(), Linear(2, 2)), Tanh()).apply(visit(ours))
+    tnn = torch.nn
+    tnn.Sequential(
+        tnn.Linear(2, 2), tnn.Sequential(tnn.ReLU(), tnn.Linear(2, 2)), tnn.Tanh()
+    ).apply(visit(theirs))
+    assert ours == theirs == ["Linear", "ReLU", "Linear", "Sequential", "Tanh", "Sequential"]
+
+
+def test_requires_grad_false_freezes_a_part_of_the_model():
+    model = Sequential(Linear(2, 3, rng=0), ReLU(), Linear(3, 1, rng=1))
+    assert model[0].requires_grad_(False) is model[0]
+    frozen = model[0].weight.data.copy()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    F.mse_loss(model(Tensor(np.ones((4, 2), np.float32))), np.zeros((4, 1), np.float32)).backward()
+    opt.step()
+    assert model[0].weight.grad is None and model[0].bias.grad is None
+    np.testing.assert_array_equal(model[0].weight.data, frozen)
+    assert model[2].weight.grad is not None
+    model.requires_grad_()
+    assert all(p.requires_grad for p in model.parameters())

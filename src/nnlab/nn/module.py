@@ -187,10 +187,19 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def apply_fn(self, fn):
-        """Call ``fn(module)`` on every sub-module and this one (PyTorch's ``Module.apply``)."""
-        for module in list(self.modules())[::-1]:
-            fn(module)
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module, children before their parent and this
+        module last (PyTorch's order), e.g. ``model.apply(init_weights)``; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True):
+        """Freeze (False) or unfreeze every parameter: a frozen one gets no gradient and no
+        optimizer update. Returns self."""
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
         return self
 
     def to_dtype(self, dtype):
