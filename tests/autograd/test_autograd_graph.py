@@ -48,6 +48,24 @@ def test_detach_cuts_the_graph():
     np.testing.assert_allclose(x.grad, [3.0, 6.0])
 
 
+def test_clone_copies_the_data_and_stays_in_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.clone()
+    y.data[0] = 10.0  # the clone's memory is its own
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad, [20.0, 4.0])
+    assert gradcheck(lambda t: t.clone() * t, [Tensor(np.array([0.5, -1.5]), requires_grad=True)])
+
+
+def test_argmax_and_argmin_give_integer_arrays_that_compare_with_labels():
+    logits = Tensor(np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 1.0]]), requires_grad=True)
+    assert isinstance(logits.argmax(1), np.ndarray)
+    np.testing.assert_array_equal(logits.argmax(1) == np.array([1, 2]), [True, False])
+    np.testing.assert_array_equal(logits.argmin(axis=1, keepdims=True), [[2], [1]])
+    assert logits.argmax() == 3
+
+
 def test_second_backward_without_retain_graph_raises():
     x = Tensor([1.0], requires_grad=True)
     y = (x * 2).exp()

@@ -50,6 +50,7 @@ UNARY = {
     "pow_scalar": (lambda a: a**3, lambda a: a**3, -2, 2),
     "rsub": (lambda a: 1.5 - a, lambda a: 1.5 - a, -2, 2),
     "rdiv": (lambda a: 2.0 / a, lambda a: 2.0 / a, 0.5, 2),
+    "clone": (lambda a: a.clone(), np.copy, -2, 2),
 }
 
 

@@ -78,6 +78,20 @@ class Tensor:
         """A tensor sharing this one's data, cut off from the graph."""
         return Tensor(self.data)
 
+    def clone(self) -> "Tensor":
+        """A copy in fresh memory that stays in the graph (gradients flow back to this one)."""
+        return apply(ew.Copy, self)
+
+    def argmax(self, axis=None, keepdims=False) -> np.ndarray:
+        """Indices of the largest values along ``axis`` (e.g. predicted classes,
+        ``logits.argmax(1)``), as a NumPy integer array: indices have no gradient, and an
+        array compares elementwise with integer labels."""
+        return np.argmax(self.data, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False) -> np.ndarray:
+        """Indices of the smallest values along ``axis``, as ``argmax``."""
+        return np.argmin(self.data, axis=axis, keepdims=keepdims)
+
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = bool(requires_grad)
         return self
