@@ -7,6 +7,7 @@ import pytest
 from nnlab import optim
 from nnlab.nn import Parameter
 from nnlab.optim import lr_scheduler as S
+from nnlab.optim import schedules
 
 
 def sgd(lr=0.1, second_lr=None):
@@ -26,48 +27,52 @@ def lrs(scheduler, n):
 
 
 def test_step_decay():
-    got = [S.step_decay(1.0, s, drop_every=3, factor=0.5) for s in range(8)]
+    got = [schedules.step_decay(1.0, s, drop_every=3, factor=0.5) for s in range(8)]
     assert got == [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25]
 
 
 def test_multistep_decay():
-    got = [S.multistep_decay(1.0, s, milestones=[4, 2], factor=0.1) for s in range(6)]
+    got = [schedules.multistep_decay(1.0, s, milestones=[4, 2], factor=0.1) for s in range(6)]
     np.testing.assert_allclose(got, [1, 1, 0.1, 0.1, 0.01, 0.01], rtol=1e-15)
 
 
 def test_exponential_decay():
     np.testing.assert_allclose(
-        [S.exponential_decay(2.0, s, 0.5) for s in range(4)], [2.0, 1.0, 0.5, 0.25]
+        [schedules.exponential_decay(2.0, s, 0.5) for s in range(4)], [2.0, 1.0, 0.5, 0.25]
     )
-    assert S.exponential_decay(1.0, 5, 0.1, decay_steps=10) == pytest.approx(0.1**0.5)
-    assert S.exponential_decay(1.0, 15, 0.1, decay_steps=10, staircase=True) == pytest.approx(0.1)
+    assert schedules.exponential_decay(1.0, 5, 0.1, decay_steps=10) == pytest.approx(0.1**0.5)
+    assert schedules.exponential_decay(
+        1.0, 15, 0.1, decay_steps=10, staircase=True
+    ) == pytest.approx(0.1)
 
 
 def test_cosine_decay():
-    assert S.cosine_decay(1.0, 0, 10, min_lr=0.1) == 1.0
-    assert S.cosine_decay(1.0, 5, 10, min_lr=0.1) == pytest.approx(0.55)
-    assert S.cosine_decay(1.0, 10, 10, min_lr=0.1) == pytest.approx(0.1)
-    assert S.cosine_decay(1.0, 25, 10, min_lr=0.1) == pytest.approx(0.1)  # held
-    assert S.cosine_decay(1.0, 15, 10, min_lr=0.1, clamp=False) == pytest.approx(0.55)  # rises
+    assert schedules.cosine_decay(1.0, 0, 10, min_lr=0.1) == 1.0
+    assert schedules.cosine_decay(1.0, 5, 10, min_lr=0.1) == pytest.approx(0.55)
+    assert schedules.cosine_decay(1.0, 10, 10, min_lr=0.1) == pytest.approx(0.1)
+    assert schedules.cosine_decay(1.0, 25, 10, min_lr=0.1) == pytest.approx(0.1)  # held
+    assert schedules.cosine_decay(1.0, 15, 10, min_lr=0.1, clamp=False) == pytest.approx(
+        0.55
+    )  # rises
     t = 3
-    assert S.cosine_decay(2.0, t, 8) == pytest.approx(1 + math.cos(math.pi * t / 8))
+    assert schedules.cosine_decay(2.0, t, 8) == pytest.approx(1 + math.cos(math.pi * t / 8))
 
 
 def test_linear_schedule():
-    got = [S.linear_schedule(1.0, s, 0.5, 1.0, 4) for s in range(6)]
+    got = [schedules.linear_schedule(1.0, s, 0.5, 1.0, 4) for s in range(6)]
     np.testing.assert_allclose(got, [0.5, 0.625, 0.75, 0.875, 1.0, 1.0])
 
 
 def test_linear_warmup_wrapper():
-    schedule = S.linear_warmup(
-        functools.partial(S.step_decay, 1.0, drop_every=2, factor=0.5), warmup_steps=4
+    schedule = schedules.linear_warmup(
+        functools.partial(schedules.step_decay, 1.0, drop_every=2, factor=0.5), warmup_steps=4
     )
     got = [schedule(s) for s in range(9)]
     np.testing.assert_allclose(got, [0, 0.25, 0.5, 0.75, 1, 1, 0.5, 0.5, 0.25])
-    from_half = S.linear_warmup(lambda s: 2.0, warmup_steps=2, start_factor=0.5)
+    from_half = schedules.linear_warmup(lambda s: 2.0, warmup_steps=2, start_factor=0.5)
     assert [from_half(s) for s in range(3)] == [1.0, 1.5, 2.0]
     with pytest.raises(ValueError, match="warmup_steps must be >= 0"):
-        S.linear_warmup(lambda s: 1.0, -1)
+        schedules.linear_warmup(lambda s: 1.0, -1)
 
 
 def test_scheduler_sets_optimizer_lr_from_the_schedule():
@@ -145,3 +150,45 @@ def test_step_with_explicit_epoch():
     sched = S.StepLR(sgd(1.0), step_size=2, gamma=0.5)
     sched.step(5)
     assert sched.last_epoch == 5 and sched.get_last_lr() == [0.25]
+
+
+def test_one_cycle_argument_errors():
+    with pytest.raises(ValueError, match="needs total_steps, or epochs and steps_per_epoch"):
+        S.OneCycleLR(sgd(), max_lr=1.0)
+    with pytest.raises(ValueError, match="no momentum or beta1 to cycle"):
+        S.OneCycleLR(optim.Adagrad([Parameter(np.zeros(2))]), max_lr=1.0, total_steps=10)
+    with pytest.raises(ValueError, match="expected 2 values of max_lr"):
+        S.OneCycleLR(sgd(second_lr=0.5), max_lr=[1.0], total_steps=10, cycle_momentum=False)
+    with pytest.raises(ValueError, match="anneal_strategy must be 'cos' or 'linear'"):
+        S.OneCycleLR(sgd(), max_lr=1.0, total_steps=10, anneal_strategy="exp")
+
+
+def test_one_cycle_rises_to_the_peak_then_anneals_far_below_the_start():
+    opt = optim.SGD([Parameter(np.zeros(2))], lr=0.1, momentum=0.9)
+    sched = S.OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=0.5)
+    got, momenta = [], []
+    for step in range(10):
+        if step:
+            sched.step()
+        got.append(sched.get_last_lr()[0])
+        momenta.append(opt.param_groups[0]["momentum"])
+    assert got[0] == pytest.approx(1.0 / 25) and max(got) == pytest.approx(1.0)
+    assert got.index(max(got)) == 4 == momenta.index(min(momenta))  # peak lr, least momentum
+    assert got[-1] == pytest.approx(1.0 / 25 / 1e4)
+    assert momenta[0] == momenta[-1] == pytest.approx(0.95) and min(momenta) == pytest.approx(0.85)
+
+
+def test_reduce_lr_on_plateau_argument_errors_and_state_round_trip():
+    with pytest.raises(ValueError, match="needs 0 < factor < 1, got factor=1.5"):
+        S.ReduceLROnPlateau(sgd(), factor=1.5)
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max'"):
+        S.ReduceLROnPlateau(sgd(), mode="up")
+    sched = S.ReduceLROnPlateau(sgd(), patience=1)
+    for loss in (1.0, 1.0, 1.0):
+        sched.step(loss)
+    assert sched.get_last_lr() == pytest.approx([0.01])
+    resumed = S.ReduceLROnPlateau(sgd(lr=0.01), patience=1)
+    resumed.load_state_dict(sched.state_dict())
+    resumed.step(1.0)
+    sched.step(1.0)
+    assert resumed.num_bad_epochs == sched.num_bad_epochs == 1

@@ -177,6 +177,86 @@ def test_scheduler_lr_sequence_matches_torch(name, kwargs):
         tsched.step()
 
 
+def _two_group_pair(torch, kind: str, **options):
+    """The same two-group optimizer (lr 0.1 and 0.5) in nnlab and in torch."""
+    ours = getattr(optim, kind)(
+        [{"params": [Parameter(np.zeros(2))]}, {"params": [Parameter(np.zeros(2))], "lr": 0.5}],
+        lr=0.1,
+        **options,
+    )
+    theirs = getattr(torch.optim, kind)(
+        [
+            {"params": [torch.nn.Parameter(torch.zeros(2))]},
+            {"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.5},
+        ],
+        lr=0.1,
+        **options,
+    )
+    return ours, theirs
+
+
+def _momenta(opt) -> list:
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
+ONE_CYCLE = [
+    ("SGD", {"momentum": 0.9}, {"max_lr": 1.0, "total_steps": 20}),
+    (
+        "Adam",
+        {},
+        {"max_lr": [0.01, 0.02], "epochs": 3, "steps_per_epoch": 5, "anneal_strategy": "linear"},
+    ),
+    ("SGD", {"momentum": 0.9}, {"max_lr": 1.0, "total_steps": 15, "three_phase": True}),
+    ("SGD", {}, {"max_lr": 0.3, "total_steps": 12, "cycle_momentum": False, "pct_start": 0.5}),
+]
+
+
+@pytest.mark.parametrize(("kind", "options", "kwargs"), ONE_CYCLE)
+def test_one_cycle_lr_and_momentum_match_torch(kind, options, kwargs):
+    torch = torch_module()
+    opt, topt = _two_group_pair(torch, kind, **options)
+    sched = lr_scheduler.OneCycleLR(opt, **kwargs)
+    tsched = torch.optim.lr_scheduler.OneCycleLR(topt, **kwargs)
+    steps = kwargs.get("total_steps") or kwargs["epochs"] * kwargs["steps_per_epoch"]
+    for step in range(steps + 1):
+        np.testing.assert_allclose(
+            sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12, err_msg=f"step {step}"
+        )
+        if kwargs.get("cycle_momentum", True):
+            np.testing.assert_allclose(_momenta(opt), _momenta(topt), rtol=1e-12)
+        if step < steps:
+            for stepper in (opt, topt, sched, tsched):
+                stepper.step()
+    with pytest.raises(ValueError, match="tried to step"):
+        sched.step()  # torch raises too: the cycle is over
+
+
+PLATEAU_METRIC = [1.0, 0.9, 0.9, 0.95, 0.91, 0.8999, 0.9, 0.9, 0.9, 0.9, np.nan, 0.5, 0.5]
+PLATEAU_METRIC += [0.5, 0.49999, 0.5, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]
+PLATEAUS = [
+    {"patience": 2},
+    {"patience": 1, "factor": 0.5, "threshold": 0.05, "threshold_mode": "abs", "cooldown": 2},
+    {"patience": 0, "factor": 0.5, "min_lr": [0.02, 0.3]},
+    {"mode": "max", "patience": 1, "factor": 0.2},
+]
+
+
+@pytest.mark.parametrize("kwargs", PLATEAUS)
+def test_reduce_lr_on_plateau_matches_torch(kwargs):
+    torch = torch_module()
+    opt, topt = _two_group_pair(torch, "SGD")
+    sched = lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+    tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(topt, **kwargs)
+    for epoch, metric in enumerate(PLATEAU_METRIC):
+        sched.step(metric)
+        tsched.step(metric)
+        np.testing.assert_allclose(
+            sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-12, err_msg=f"epoch {epoch}"
+        )
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+    assert sched.get_last_lr() != [0.1, 0.5]  # the sequence does reduce
+
+
 # ---- gradient clipping -----------------------------------------------------------------------
 def _grad_pairs(torch, dtype, scale):
     ours, theirs = [], []

@@ -30,7 +30,7 @@ from nnlab.data import ImageAugmenter, load_digits_images
 from nnlab.experiments.common import output_dir, summary_row, table
 from nnlab.layers import Dense, Dropout, Flatten, MaxPooling2D
 from nnlab.layers.conv import Conv2D
-from nnlab.optim.lr_scheduler import cosine_decay
+from nnlab.optim.schedules import cosine_decay
 from nnlab.training import Sequential
 from nnlab.training.callbacks import LearningRateScheduler
 

@@ -21,7 +21,7 @@ from nnlab import optim
 from nnlab.data import FASHION_MNIST_CLASSES, fashion_mnist_available, load_fashion_mnist
 from nnlab.experiments.common import output_dir, summary_row, table
 from nnlab.models import lenet5
-from nnlab.optim.lr_scheduler import cosine_decay
+from nnlab.optim.schedules import cosine_decay
 from nnlab.training.callbacks import LearningRateScheduler
 
 EPOCHS, QUICK_EPOCHS = 8, 1

@@ -29,7 +29,7 @@ from nnlab.data.seq2seq_tasks import date_task, reversal_task, sorting_task
 from nnlab.experiments.common import one_blas_thread, output_dir, seed_everything, table
 from nnlab.models.seq2seq import RNNSeq2Seq, TransformerSeq2Seq
 from nnlab.models.seq2seq_decoding import beam_search, exact_match
-from nnlab.optim.lr_scheduler import cosine_decay
+from nnlab.optim.schedules import cosine_decay
 from nnlab.training.callbacks.base import Callback
 
 TRANSFORMER = dict(

@@ -1,89 +1,32 @@
-"""Learning-rate schedules: pure functions of the step, and PyTorch-style scheduler objects.
+"""PyTorch-style learning-rate scheduler objects (the pure schedules they compute are in
+``nnlab.optim.schedules``).
 
-The pure functions map (initial lr, step) to a learning rate and hold no state. A scheduler
-object wraps an optimizer: each ``step()`` advances its counter ``last_epoch`` and sets every
-parameter group's ``lr`` to the schedule's value for that count, starting from the group's
-``initial_lr``. Whether a "step" is a batch or an epoch is up to whoever calls ``step()``.
+A scheduler wraps an optimizer: each ``step()`` advances its counter ``last_epoch`` and sets
+every parameter group's ``lr`` to the schedule's value for that count, starting from the
+group's ``initial_lr``. Whether a "step" is a batch or an epoch is up to whoever calls
+``step()``. ``ReduceLROnPlateau`` instead steps on a metric.
 
 PyTorch computes most schedules recursively from the current lr; here they are closed forms,
 which give the same sequence when a scheduler is used alone (the parity tests check this) but
 override, rather than compose with, outside changes to the lr.
 """
 
-import bisect
 import functools
-import math
 
-from nnlab.optim.optimizer import Optimizer
-
-
-# ---- pure schedules ---------------------------------------------------------------------------
-def step_decay(initial_lr: float, step: int, drop_every: int, factor: float = 0.1) -> float:
-    """``initial_lr * factor ** (step // drop_every)`` (PyTorch ``StepLR``)."""
-    return initial_lr * factor ** (step // drop_every)
-
-
-def multistep_decay(initial_lr: float, step: int, milestones, factor: float = 0.1) -> float:
-    """``initial_lr`` times ``factor`` once for every milestone reached (``MultiStepLR``)."""
-    return initial_lr * factor ** bisect.bisect_right(sorted(milestones), step)
-
-
-def exponential_decay(
-    initial_lr: float, step: int, decay_rate: float, decay_steps: int = 1, staircase: bool = False
-) -> float:
-    """``initial_lr * decay_rate ** (step / decay_steps)``; ``staircase`` floors the exponent.
-
-    ``decay_steps=1`` is PyTorch's ``ExponentialLR(gamma=decay_rate)``; the rest is Keras's
-    ``ExponentialDecay``.
-    """
-    exponent = step // decay_steps if staircase else step / decay_steps
-    return initial_lr * decay_rate**exponent
+from nnlab.optim.optimizer import Optimizer, per_group
+from nnlab.optim.plateau import ReduceLROnPlateau  # noqa: F401 - torch's lr_scheduler has it
+from nnlab.optim.schedules import (
+    cosine_between,
+    cosine_decay,
+    exponential_decay,
+    linear_between,
+    linear_schedule,
+    linear_warmup,
+    multistep_decay,
+    step_decay,
+)
 
 
-def cosine_decay(
-    initial_lr: float, step: int, decay_steps: int, min_lr: float = 0.0, clamp: bool = True
-) -> float:
-    """Half a cosine from ``initial_lr`` down to ``min_lr`` over ``decay_steps`` steps::
-
-        min_lr + (initial_lr - min_lr) * (1 + cos(pi * step / decay_steps)) / 2
-
-    Args:
-        clamp: hold ``min_lr`` after ``decay_steps`` (Keras ``CosineDecay``). False lets the
-            cosine rise again (PyTorch ``CosineAnnealingLR`` past ``T_max``).
-    """
-    if clamp:
-        step = min(step, decay_steps)
-    return min_lr + (initial_lr - min_lr) * (1 + math.cos(math.pi * step / decay_steps)) / 2
-
-
-def linear_schedule(
-    initial_lr: float, step: int, start_factor: float, end_factor: float, total_steps: int
-) -> float:
-    """``initial_lr`` times a factor moving linearly from ``start_factor`` to ``end_factor``
-    over ``total_steps`` steps, then held (PyTorch ``LinearLR``)."""
-    progress = min(step, total_steps) / total_steps if total_steps > 0 else 1.0
-    return initial_lr * (start_factor + (end_factor - start_factor) * progress)
-
-
-def linear_warmup(schedule, warmup_steps: int, start_factor: float = 0.0):
-    """Wrap ``schedule`` (a function step -> lr) with a linear warmup.
-
-    For ``step < warmup_steps`` the lr rises linearly from ``start_factor * schedule(0)`` to
-    ``schedule(0)``; afterwards it is ``schedule(step - warmup_steps)``, so the wrapped
-    schedule starts where the warmup ends.
-    """
-    if warmup_steps < 0:
-        raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
-
-    def warmed_up(step: int) -> float:
-        if step < warmup_steps:
-            return schedule(0) * (start_factor + (1 - start_factor) * step / warmup_steps)
-        return schedule(step - warmup_steps)
-
-    return warmed_up
-
-
-# ---- scheduler objects ------------------------------------------------------------------------
 class LRScheduler:
     """Base class: sets the optimizer's lr from a pure function of the step count.
 
@@ -250,3 +193,127 @@ class LinearLR(LRScheduler):
 
     def lr_at(self, base_lr, epoch, group):
         return linear_schedule(base_lr, epoch, self.start_factor, self.end_factor, self.total_iters)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith and Topin 2017), as ``torch.optim.lr_scheduler.OneCycleLR``:
+    the lr rises from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of
+    ``total_steps`` steps, then anneals to ``initial / final_div_factor``; momentum (or Adam's
+    beta1) moves the opposite way between ``max_momentum`` and ``base_momentum``. Call
+    ``step()`` after every batch; stepping past ``total_steps`` raises.
+
+    Args:
+        max_lr: the peak lr, one for all groups or one per group.
+        total_steps: the length of the cycle; or give ``epochs`` and ``steps_per_epoch``.
+        pct_start: the fraction of the cycle spent rising.
+        anneal_strategy: 'cos' or 'linear'.
+        cycle_momentum, base_momentum, max_momentum: the momentum cycle (needs an optimizer
+            with ``momentum`` or ``betas``).
+        div_factor, final_div_factor: initial lr = max_lr / div_factor; final lr = initial
+            lr / final_div_factor.
+        three_phase: come back down to the initial lr before the final annealing.
+    """
+
+    def __init__(
+        self,
+        optimizer,
+        max_lr,
+        total_steps=None,
+        epochs=None,
+        steps_per_epoch=None,
+        pct_start=0.3,
+        anneal_strategy="cos",
+        cycle_momentum=True,
+        base_momentum=0.85,
+        max_momentum=0.95,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        three_phase=False,
+        last_epoch=-1,
+    ):
+        self.total_steps = _cycle_length(total_steps, epochs, steps_per_epoch)
+        if not 0 <= pct_start <= 1:
+            raise ValueError(f"OneCycleLR: pct_start must be in [0, 1], got {pct_start}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        self.anneal = cosine_between if anneal_strategy == "cos" else linear_between
+        rise = float(pct_start * self.total_steps) - 1
+        # (last step of the phase, lr from, lr to, momentum from, momentum to), keys of a group
+        self.phases = [(rise, "initial_lr", "max_lr", "max_momentum", "base_momentum")]
+        if three_phase:
+            fall = float(2 * pct_start * self.total_steps) - 2
+            self.phases.append((fall, "max_lr", "initial_lr", "base_momentum", "max_momentum"))
+            self.phases.append(
+                (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")
+            )
+        else:
+            self.phases.append(
+                (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")
+            )
+        groups = optimizer.param_groups
+        if last_epoch == -1:
+            for group, peak in zip(groups, per_group(max_lr, groups, "max_lr"), strict=True):
+                group["initial_lr"] = peak / div_factor
+                group["max_lr"] = peak
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            self.use_beta1 = "betas" in optimizer.defaults
+            if not self.use_beta1 and "momentum" not in optimizer.defaults:
+                raise ValueError(
+                    "OneCycleLR: the optimizer has no momentum or beta1 to cycle; pass "
+                    "cycle_momentum=False"
+                )
+            if last_epoch == -1:
+                lows = per_group(base_momentum, groups, "base_momentum")
+                highs = per_group(max_momentum, groups, "max_momentum")
+                for group, low, high in zip(groups, lows, highs, strict=True):
+                    group["base_momentum"], group["max_momentum"] = low, high
+                    self._set_momentum(group, high)
+        super().__init__(optimizer, last_epoch)
+
+    def _phase_at(self, step: int) -> tuple:
+        """(phase, fraction of it done) at ``step``."""
+        if step > self.total_steps:
+            raise ValueError(
+                f"OneCycleLR: tried to step {step} times; the cycle has {self.total_steps} "
+                "steps (make a new scheduler for another cycle)"
+            )
+        start = 0.0
+        for k, phase in enumerate(self.phases):
+            end = phase[0]
+            if step <= end or k == len(self.phases) - 1:
+                return phase, (step - start) / (end - start)
+            start = end
+        raise AssertionError("unreachable: the last phase takes every remaining step")
+
+    def lr_at(self, base_lr, epoch, group):
+        (_, lr_from, lr_to, _, _), done = self._phase_at(epoch)
+        settings = self.optimizer.param_groups[group]
+        return self.anneal(settings[lr_from], settings[lr_to], done)
+
+    def step(self, epoch: int | None = None) -> None:
+        super().step(epoch)
+        if self.cycle_momentum:
+            (_, _, _, m_from, m_to), done = self._phase_at(self.last_epoch)
+            for group in self.optimizer.param_groups:
+                self._set_momentum(group, self.anneal(group[m_from], group[m_to], done))
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+
+def _cycle_length(total_steps, epochs, steps_per_epoch) -> int:
+    if total_steps is not None:
+        if not isinstance(total_steps, int) or total_steps <= 0:
+            raise ValueError(f"total_steps must be a positive int, got {total_steps!r}")
+        return total_steps
+    if not all(isinstance(v, int) and v > 0 for v in (epochs, steps_per_epoch)):
+        raise ValueError(
+            "OneCycleLR needs total_steps, or epochs and steps_per_epoch (positive ints); got "
+            f"epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
+        )
+    return epochs * steps_per_epoch
