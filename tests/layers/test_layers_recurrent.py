@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from nnlab import Sequential, Tensor, optim
+from nnlab.layers import Activation, BatchNormalization, Dropout, Embedding
 from nnlab.layers.core import Dense, Flatten
-from nnlab.layers.masking import Masking, get_mask
+from nnlab.layers.masking import Masking
+from nnlab.layers.masks import get_mask
 from nnlab.layers.recurrent import (
     GRU,
     LSTM,
@@ -226,6 +228,37 @@ def test_stacked_layers_under_masking_match_unpadded_runs():
     final = model(padded).data
     for n, length in enumerate(LENGTHS):
         _close(final[n : n + 1], model(x[n : n + 1, :length]).data)
+
+
+def test_embedding_mask_zero_skips_padding_through_mask_passing_layers():
+    ids = np.array([[3, 4, 5, 0, 0], [7, 1, 0, 0, 0], [2, 2, 2, 2, 9]])
+    model = Sequential(
+        [
+            Embedding(10, 4, mask_zero=True, rng=0),
+            Dropout(0.3),
+            Dense(5, rng=1),
+            Activation("tanh"),
+            Bidirectional(GRU(3, return_sequences=True, rng=2)),
+            LSTM(3, rng=3),
+        ]
+    )
+    model.eval()
+    padded = model(ids).data
+    for n, row in enumerate(ids):
+        real = row[row != 0][None]
+        np.testing.assert_allclose(padded[n : n + 1], model(real).data, rtol=1e-6, atol=1e-7)
+    model.train()  # dropout on: the mask still reaches the recurrent layer
+    hidden = Dropout(0.5, rng=0)(Embedding(10, 4, mask_zero=True, rng=0)(ids))
+    np.testing.assert_array_equal(get_mask(hidden), ids != 0)
+    assert get_mask(BatchNormalization()(hidden)) is not None
+    assert get_mask(Flatten()(hidden)) is None  # the time axis is gone: no mask
+
+
+def test_embedding_mask_zero_needs_a_batch_of_sequences_and_round_trips():
+    layer = Embedding(10, 4, mask_zero=True)
+    with pytest.raises(ValueError, match=r"mask_zero=True needs \(batch, timesteps\) ids"):
+        layer(np.array([1, 2, 3]))
+    assert Embedding.from_config(layer.get_config()).mask_zero is True
 
 
 # ---- Bidirectional ---------------------------------------------------------------------------

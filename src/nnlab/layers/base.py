@@ -9,6 +9,7 @@ import numpy as np
 
 from nnlab import backend
 from nnlab.autograd.tensor import Tensor
+from nnlab.layers.masks import get_mask, set_mask
 from nnlab.nn import init
 from nnlab.nn.module import Module
 
@@ -39,7 +40,13 @@ class Layer(Module):
         name: the layer's name (default: the snake-case class name, numbered).
         dtype: parameter dtype (default: the library default, float32).
         rng: Generator or seed for initialisation and dropout (default: the library's).
+
+    ``passes_mask``: True for layers that keep every time step where it is (Keras's
+    ``supports_masking``): the mask of their input (see ``nnlab.layers.masks``) goes on with
+    their output, so ``Embedding(mask_zero=True) -> Dropout -> LSTM`` skips the padding.
     """
+
+    passes_mask = False
 
     def __init__(self, name=None, dtype=None, rng=None):
         super().__init__()
@@ -56,9 +63,13 @@ class Layer(Module):
         raise NotImplementedError(f"{type(self).__name__} does not define call()")
 
     def forward(self, x):
+        mask = get_mask(x) if self.passes_mask else None  # read before any cast
         x = self._as_input(x)
         self.ensure_built(tuple(x.shape))
-        return self.call(x)
+        out = self.call(x)
+        if mask is not None and isinstance(out, Tensor) and out.shape[:2] == mask.shape:
+            set_mask(out, mask)
+        return out
 
     def ensure_built(self, input_shape: tuple) -> "Layer":
         """Build the layer for ``input_shape`` unless it is built already."""

@@ -29,6 +29,8 @@ class Dense(Layer):
         (N, *, in_features) -> (N, *, units)
     """
 
+    passes_mask = True
+
     def __init__(
         self,
         units: int,
@@ -127,6 +129,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Apply an activation by name ('relu', 'softmax', ...), module or callable."""
 
+    passes_mask = True
+
     def __init__(self, activation, **base):
         super().__init__(**base)
         self.activation_spec = activation
@@ -145,6 +149,8 @@ class Dropout(Layer):
 
     Draws its masks from the layer's Generator (``rng``, or ``seed`` as in Keras).
     """
+
+    passes_mask = True
 
     def __init__(self, rate: float, seed: int | None = None, **base):
         if seed is not None:

@@ -1,48 +1,11 @@
-"""Keras-style masks for padded sequences: the Masking layer and the mask a tensor carries.
-
-A mask is a bool array (N, T), True at real time steps. Keras attaches it to the tensor a
-layer returns; here ``set_mask`` records it for that Tensor (weakly: it goes with the tensor)
-and ``get_mask`` finds it, so ``Masking`` -> ``LSTM`` works as in Keras: the recurrent layers
-look up their input's mask when no ``mask=`` is passed, skip the masked steps and pass the
-mask on with their output sequence.
-"""
-
-import weakref
+"""The Masking layer: mark the padded time steps of a batch of sequences (see
+``nnlab.layers.masks`` for how a mask travels with a tensor)."""
 
 import numpy as np
 
-from nnlab.autograd.tensor import Tensor
 from nnlab.layers.base import Layer
+from nnlab.layers.masks import set_mask
 from nnlab.nn.module import register
-
-_MASKS: "weakref.WeakKeyDictionary[Tensor, np.ndarray]" = weakref.WeakKeyDictionary()
-
-
-def set_mask(tensor: Tensor, mask) -> Tensor:
-    """Record ``mask`` (N, T) bool, or None to clear it, as the mask of ``tensor``."""
-    if mask is None:
-        _MASKS.pop(tensor, None)
-    else:
-        _MASKS[tensor] = np.asarray(mask, dtype=bool)
-    return tensor
-
-
-def get_mask(tensor):
-    """The mask recorded for ``tensor``, or None."""
-    return _MASKS.get(tensor) if isinstance(tensor, Tensor) else None
-
-
-def resolve_mask(x, mask, name: str):
-    """The (N, T) bool mask a layer should use: ``mask`` if given, else ``x``'s own."""
-    if mask is None:
-        return get_mask(x)
-    mask = np.asarray(mask.data if isinstance(mask, Tensor) else mask)
-    if mask.shape != tuple(np.shape(x)[:2]):
-        raise ValueError(
-            f"{name}: mask must have shape (batch, timesteps) = {tuple(np.shape(x)[:2])}, "
-            f"got {mask.shape}"
-        )
-    return mask.astype(bool)
 
 
 @register

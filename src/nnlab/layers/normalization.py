@@ -17,6 +17,8 @@ class BatchNormalization(Layer):
     variance is updated with the unbiased batch variance; training normalises with the biased.
     A batch with one value per feature (fit's last batch holding one sample) is normalised as
     Keras does, not refused as PyTorch does: its variance is 0, so the output is ``beta``.
+    A sequence mask is passed on, but the batch statistics include the masked steps (Keras 3
+    leaves them out).
 
     Args:
         axis: the feature axis. Default 1: features of (N, F) inputs and channels of NCHW images
@@ -24,6 +26,8 @@ class BatchNormalization(Layer):
         momentum, epsilon: Keras meanings and defaults (0.99, 1e-3).
         center, scale: learn the shift ``beta`` / the scale ``gamma``.
     """
+
+    passes_mask = True
 
     def __init__(self, axis=1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **base):
         super().__init__(**base)
@@ -81,6 +85,8 @@ def _swap(ndim: int, axis: int) -> tuple:
 @register
 class LayerNormalization(Layer):
     """Layer normalization over the trailing axes (Keras defaults: axis -1, epsilon 1e-3)."""
+
+    passes_mask = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, **base):
         super().__init__(**base)

@@ -17,7 +17,7 @@ import numpy as np
 
 from nnlab.layers.base import Layer
 from nnlab.layers.keras_weights import import_keras_weights, keras_to_torch, torch_to_keras
-from nnlab.layers.masking import resolve_mask, set_mask
+from nnlab.layers.masks import resolve_mask, set_mask
 from nnlab.layers.serialize import regularizer_from_config, to_config
 from nnlab.nn import recurrent as rnn_ops
 from nnlab.nn.module import Parameter, register

@@ -3,7 +3,7 @@ TimeDistributed (any layer applied to every time step)."""
 
 from nnlab import functional as F
 from nnlab.layers.base import Layer
-from nnlab.layers.masking import get_mask, resolve_mask, set_mask
+from nnlab.layers.masks import get_mask, resolve_mask, set_mask
 from nnlab.layers.recurrent import RecurrentLayer
 from nnlab.nn.module import Module, class_key, register, registered
 
