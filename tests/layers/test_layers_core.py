@@ -149,3 +149,50 @@ def test_fit_survives_a_last_batch_of_one_sample_through_batch_normalization():
         rng.normal(size=(33, 3)), rng.normal(size=(33, 1)), batch_size=32, epochs=2, verbose=0
     )
     assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_gaussian_noise_only_while_training_with_the_asked_spread():
+    x = np.zeros((400, 50), np.float32)
+    layer = layers.GaussianNoise(0.5, seed=3)
+    noisy = layer(x).data
+    assert abs(noisy.mean()) < 0.01 and noisy.std() == pytest.approx(0.5, rel=0.02)
+    again = layers.GaussianNoise(0.5, seed=3)(x).data
+    np.testing.assert_array_equal(noisy, again)  # seeded
+    layer.eval()
+    np.testing.assert_array_equal(layer(x).data, x)
+    layer.train()
+    t = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    layer(t).sum().backward()
+    np.testing.assert_array_equal(t.grad, 1.0)  # the noise is a constant shift
+    with pytest.raises(ValueError, match="stddev must be >= 0"):
+        layers.GaussianNoise(-1.0)
+
+
+def test_repeat_vector_values_gradient_and_errors():
+    x = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    out = layers.RepeatVector(3, dtype="float64")(x)
+    assert out.shape == (2, 3, 2)
+    np.testing.assert_array_equal(out.data[:, 2], x.data)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, 3.0)
+    with pytest.raises(ValueError, match=r"expects \(batch, features\)"):
+        layers.RepeatVector(2)(np.ones((2, 3, 4)))
+    assert layers.RepeatVector.from_config(layers.RepeatVector(4).get_config()).n == 4
+
+
+def test_lstm_autoencoder_with_repeat_vector_trains():
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2 * np.pi, 10)
+    x = np.sin(t[None, :, None] + rng.uniform(0, 2 * np.pi, (64, 1, 1))).astype(np.float32)
+    model = nnlab.Sequential(
+        [
+            layers.LSTM(16),
+            layers.RepeatVector(10),
+            layers.LSTM(16, return_sequences=True),
+            layers.Dense(1),
+        ],
+        seed=0,
+    )
+    model.compile(nnlab.optim.Adam(lr=1e-2), "mse")
+    history = model.fit(x, x, epochs=40, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]

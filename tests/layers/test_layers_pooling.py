@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from nnlab import Tensor, gradcheck
+from nnlab.layers import Embedding, GlobalAveragePooling1D, GlobalMaxPooling1D
+from nnlab.layers.masks import set_mask
 from nnlab.layers.pooling import (
     AveragePooling2D,
     GlobalAveragePooling2D,
@@ -252,3 +254,26 @@ def test_bad_arguments_get_clear_errors():
         SpatialDropout2D(1.0)
     with pytest.raises(ValueError, match=r"'pv'.*at least as large as pool_size \(3, 3\)"):
         MaxPooling2D(3, name="pv")(np.zeros((1, 1, 2, 5), np.float32))
+
+
+def test_global_pooling1d_over_time_masked_and_channels_first():
+    x = np.random.default_rng(0).normal(size=(3, 5, 4))
+    np.testing.assert_allclose(GlobalAveragePooling1D(dtype="float64")(x).data, x.mean(1))
+    np.testing.assert_allclose(GlobalMaxPooling1D(dtype="float64")(x).data, x.max(1))
+    first = GlobalAveragePooling1D(data_format="channels_first", dtype="float64")
+    np.testing.assert_allclose(first(x).data, x.mean(2))
+    keep = np.arange(5) < np.array([5, 2, 1])[:, None]
+    masked = set_mask(Tensor(x), keep)
+    avg = GlobalAveragePooling1D(dtype="float64")(masked).data
+    peak = GlobalMaxPooling1D(dtype="float64")(masked).data
+    for n, length in enumerate([5, 2, 1]):
+        np.testing.assert_allclose(avg[n], x[n, :length].mean(0))
+        np.testing.assert_allclose(peak[n], x[n, :length].max(0))
+    probe = set_mask(Tensor(x, requires_grad=True), keep)
+    assert gradcheck(GlobalAveragePooling1D(dtype="float64"), [probe])
+    ids = np.array([[4, 2, 0, 0], [1, 0, 0, 0]])
+    embed = Embedding(6, 3, mask_zero=True, dtype="float64", rng=0)
+    pooled = GlobalAveragePooling1D(dtype="float64")(embed(ids)).data
+    np.testing.assert_allclose(pooled[0], embed.embeddings.data[[4, 2]].mean(0))
+    with pytest.raises(ValueError, match="data_format must be 'channels_last'"):
+        GlobalAveragePooling1D(data_format="NTC")

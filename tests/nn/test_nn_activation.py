@@ -6,7 +6,7 @@ import pytest
 import nnlab.functional as F
 from nnlab import Tensor, nn
 from nnlab.nn import activation as act
-from nnlab.nn.module import Module, registered
+from nnlab.nn.module import Module, class_key, registered
 
 X = np.array([[-3.0, -0.5, 0.0, 0.7, 2.5], [1.0, -1.0, 4.0, -2.0, 0.1]])
 
@@ -118,8 +118,9 @@ CONFIGURED = [
 @pytest.mark.parametrize("module,config", CONFIGURED, ids=lambda m: type(m).__name__)
 def test_config_round_trip(module, config):
     assert module.get_config() == config
-    name = type(module).__name__
-    rebuilt = registered(name).from_config(json.loads(json.dumps(module.get_config())))
+    rebuilt = registered(class_key(type(module))).from_config(
+        json.loads(json.dumps(module.get_config()))
+    )
     assert type(rebuilt) is type(module)
     assert rebuilt.get_config() == config
     assert repr(rebuilt) == repr(module)

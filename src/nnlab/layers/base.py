@@ -63,12 +63,15 @@ class Layer(Module):
         raise NotImplementedError(f"{type(self).__name__} does not define call()")
 
     def forward(self, x):
-        mask = get_mask(x) if self.passes_mask else None  # read before any cast
+        mask = get_mask(x)
         x = self._as_input(x)
+        if mask is not None:
+            set_mask(x, mask)  # a cast input keeps its mask, for ``call`` to read
         self.ensure_built(tuple(x.shape))
         out = self.call(x)
-        if mask is not None and isinstance(out, Tensor) and out.shape[:2] == mask.shape:
-            set_mask(out, mask)
+        if self.passes_mask and mask is not None and isinstance(out, Tensor):
+            if out.shape[:2] == mask.shape:
+                set_mask(out, mask)
         return out
 
     def ensure_built(self, input_shape: tuple) -> "Layer":

@@ -198,3 +198,25 @@ class Reshape(Layer):
 
     def get_config(self) -> dict:
         return {**self.base_config(), "target_shape": list(self.target_shape)}
+
+
+@register
+class RepeatVector(Layer):
+    """Repeat each sample's vector ``n`` times along a new time axis: (N, F) -> (N, n, F)
+    (an LSTM autoencoder feeds its code to the decoder this way)."""
+
+    def __init__(self, n, **base):
+        super().__init__(**base)
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"RepeatVector n must be a positive int, got {n!r}")
+        self.n = n
+
+    def call(self, x):
+        if x.ndim != 2:
+            raise ValueError(
+                f"RepeatVector '{self.name}' expects (batch, features), got shape {x.shape}"
+            )
+        return F.broadcast_to(F.unsqueeze(x, 1), (x.shape[0], self.n, x.shape[1]))
+
+    def get_config(self) -> dict:
+        return {**self.base_config(), "n": self.n}

@@ -10,8 +10,11 @@ is ceil(input / stride), putting the odd pixel of padding at the bottom/right (T
 rule), and average pooling then averages over the input elements of each window only.
 """
 
+import numpy as np
+
 from nnlab import functional as F
 from nnlab.layers.base import Layer
+from nnlab.layers.masks import get_mask
 from nnlab.nn.module import register
 
 
@@ -208,6 +211,61 @@ class GlobalMaxPooling2D(_GlobalPooling2D):
     def call(self, x):
         _check_rank(self, x, 4)
         return F.max(x, axis=(2, 3), keepdims=self.keepdims)
+
+
+class _GlobalPooling1D(Layer):
+    """Pooling over the whole time axis of (N, T, F) sequences (Keras's default
+    'channels_last'), or over L of channels-first (N, C, L) maps with
+    ``data_format='channels_first'`` (a Conv1D's output). Masked steps are left out."""
+
+    def __init__(self, data_format="channels_last", keepdims=False, **base):
+        super().__init__(**base)
+        if data_format not in ("channels_last", "channels_first"):
+            raise ValueError(
+                f"{type(self).__name__} data_format must be 'channels_last' (N, T, F) or "
+                f"'channels_first' (N, C, L), got {data_format!r}"
+            )
+        self.data_format, self.keepdims = data_format, bool(keepdims)
+
+    def call(self, x):
+        if x.ndim != 3:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects a 3-D input, got {tuple(x.shape)}"
+            )
+        axis = 1 if self.data_format == "channels_last" else 2
+        mask = get_mask(x)
+        if mask is not None and axis == 1:
+            return self._masked(x, mask[:, :, None])
+        return self._reduce(x, axis)
+
+    def get_config(self) -> dict:
+        return {**self.base_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+@register
+class GlobalAveragePooling1D(_GlobalPooling1D):
+    """Mean over the time axis: (N, T, F) -> (N, F); the mean of the real steps only when
+    the input carries a mask (``Embedding(mask_zero=True)``)."""
+
+    def _reduce(self, x, axis):
+        return F.mean(x, axis=axis, keepdims=self.keepdims)
+
+    def _masked(self, x, keep):
+        counts = np.maximum(keep.sum(axis=1, keepdims=self.keepdims), 1).astype(x.dtype)
+        return F.sum(x * keep.astype(x.dtype), axis=1, keepdims=self.keepdims) / counts
+
+
+@register
+class GlobalMaxPooling1D(_GlobalPooling1D):
+    """Max over the time axis: (N, T, F) -> (N, F), over the real steps only when the input
+    carries a mask. Tied maxima share the gradient equally."""
+
+    def _reduce(self, x, axis):
+        return F.max(x, axis=axis, keepdims=self.keepdims)
+
+    def _masked(self, x, keep):
+        lowest = np.finfo(x.dtype).min
+        return F.max(F.where(keep, x, lowest), axis=1, keepdims=self.keepdims)
 
 
 @register
