@@ -426,3 +426,18 @@ def test_requires_grad_false_freezes_a_part_of_the_model():
     assert model[2].weight.grad is not None
     model.requires_grad_()
     assert all(p.requires_grad for p in model.parameters())
+
+
+def test_state_dict_keys_come_in_torchs_order_and_tied_modules_load_back():
+    torch = torch_module()
+    tnn = torch.nn
+    ours = Sequential(Linear(2, 2), BatchNorm1d(2), Linear(2, 2))
+    theirs = tnn.Sequential(tnn.Linear(2, 2), tnn.BatchNorm1d(2), tnn.Linear(2, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    shared, tshared = Linear(3, 3, rng=0), tnn.Linear(3, 3)
+    tied = Sequential(shared, ReLU(), shared)
+    assert list(tied.state_dict()) == list(
+        tnn.Sequential(tshared, tnn.ReLU(), tshared).state_dict()
+    )
+    tied.load_state_dict(tied.state_dict())  # both names of the shared layer are there
+    assert len(tied.parameters()) == 2  # yet each parameter is trained once

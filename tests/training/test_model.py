@@ -8,6 +8,8 @@ from nnlab import layers, nn
 from nnlab.training import Model, Sequential
 from nnlab.training.callbacks import Callback, EarlyStopping, TerminateOnNaN
 
+from oracles import torch_module
+
 
 @pytest.fixture(scope="module")
 def iris():
@@ -269,3 +271,65 @@ def test_fit_accepts_a_batch_source(iris):
         model.fit(_Batches(x_train, y_train, 30), y_train)
     with pytest.raises(ValueError, match="balanced"):
         model.fit(_Batches(x_train, y_train, 30), class_weight="balanced")
+
+
+def _bn_model(seed):
+    model = Sequential(
+        [layers.Dense(8, activation="relu"), layers.BatchNormalization(), layers.Dense(3)],
+        input_shape=(4,),
+        seed=seed,
+    )
+    return model
+
+
+def test_get_weights_and_set_weights_move_a_model_across():
+    source, target = _bn_model(0), _bn_model(1)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    weights = source.get_weights()
+    assert [w.shape for w in weights] == [(8, 4), (8,), (8,), (8,), (8,), (8,), (3, 8), (3,)]
+    target.set_weights(weights)
+    source.eval(), target.eval()
+    np.testing.assert_array_equal(target(x).data, source(x).data)
+    weights[0][:] = 7.0  # copies: changing them leaves the model alone
+    assert not np.any(source.get_weights()[0] == 7.0)
+    with pytest.raises(ValueError, match="set_weights got 7 arrays for 8 weights"):
+        target.set_weights(weights[:-1])
+    with pytest.raises(ValueError, match=r"size mismatch for 0.weight"):
+        target.set_weights([np.zeros((4, 8))] + weights[1:])
+
+
+def test_count_params_matches_keras_and_the_summary():
+    model = _bn_model(0)
+    # Dense 4*8+8, BatchNormalization 4*8 (gamma, beta, moving mean and variance), Dense 8*3+3
+    assert model.count_params() == 40 + 32 + 27
+    assert f"Total params: {model.count_params():,d}" in model.summary(print_fn=None)
+    torch = torch_module()
+    pair = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 3))
+    assert pair.count_params() == sum(
+        p.numel()
+        for p in torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 3)).parameters()
+    )
+    with pytest.raises(ValueError, match="Sequential is not built yet"):
+        Sequential([layers.Dense(3)]).count_params()
+
+
+def test_pop_and_get_layer():
+    model = Sequential([layers.Dense(4, name="hidden"), layers.Dense(2, name="out")])
+    assert model.get_layer("hidden") is model.layers[0]
+    assert model.get_layer(index=-1).name == "out"
+    assert model.pop().name == "out" and [layer.name for layer in model.layers] == ["hidden"]
+    with pytest.raises(ValueError, match="has no layer named 'nope'; it has \\['hidden'\\]"):
+        model.get_layer("nope")
+    with pytest.raises(ValueError, match="exactly one of name or index"):
+        model.get_layer()
+    model.pop()
+    with pytest.raises(IndexError, match="has no layers to pop"):
+        model.pop()
+
+
+def test_fit_explains_that_it_takes_arrays_not_generators():
+    model = Sequential([layers.Dense(1)])
+    model.compile("sgd", "mse")
+    batches = ((np.ones((2, 3)), np.ones((2, 1))) for _ in range(3))
+    with pytest.raises(TypeError, match="not a generator or iterator"):
+        model.fit(batches, epochs=1, verbose=0)

@@ -223,10 +223,44 @@ class Module:
 
     # ---- state ------------------------------------------------------------------------------
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Every parameter and buffer as a NumPy array (copies), keyed by dotted name."""
-        state = OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
-        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
-        return state
+        """Every parameter and buffer as a NumPy array (copies), keyed by dotted name, module
+        by module (each one's parameters, then its buffers) as PyTorch orders them. A module
+        used in two places appears under both names, so the state loads back."""
+        return OrderedDict(
+            (key, np.array(array, copy=True))
+            for key, (_, _, array) in self._state_targets().items()
+        )
+
+    def get_weights(self) -> list:
+        """Every parameter and buffer as a list of arrays (copies), in ``state_dict`` order:
+        Keras's ``get_weights``. Layouts are nnlab's (PyTorch's), e.g. a Dense weight is
+        (units, in_features); ``set_weights`` takes the list back."""
+        return list(self.state_dict().values())
+
+    def set_weights(self, weights) -> None:
+        """Load a list of arrays in ``get_weights`` order (Keras's ``set_weights``); the count
+        and every shape must match, and a mismatch names the weight."""
+        names = list(self._state_targets())
+        weights = list(weights)
+        if len(weights) != len(names):
+            raise ValueError(
+                f"{type(self).__name__}.set_weights got {len(weights)} arrays for "
+                f"{len(names)} weights ({', '.join(names)})"
+            )
+        self.load_state_dict(dict(zip(names, weights, strict=True)))
+
+    def count_params(self) -> int:
+        """How many numbers the model learns or keeps: parameters plus float buffers (such as
+        BatchNorm's running statistics), as Keras counts. Raises while lazily built layers
+        have not seen an input yet (their size is unknown)."""
+        unbuilt = [m for m in self.modules() if getattr(m, "built", True) is False]
+        if unbuilt:
+            raise ValueError(
+                f"{type(self).__name__}.count_params: {type(unbuilt[0]).__name__} is not built "
+                "yet, so its size is unknown; call the model on a batch or build(input_shape)"
+            )
+        params = sum(p.size for p in self.parameters())
+        return params + sum(np.size(b) for _, b in self.named_buffers() if b.dtype.kind == "f")
 
     def load_state_dict(self, state: dict, strict: bool = True):
         """Copy arrays (or Tensors) from ``state`` into this module's parameters and buffers.

@@ -15,6 +15,11 @@ def as_input(x, dtype) -> np.ndarray:
     if array.dtype.kind in "iub":
         return array
     if array.dtype.kind != "f":
+        if array.dtype == object and array.ndim == 0 and hasattr(x, "__next__"):
+            raise TypeError(
+                "fit, evaluate and predict take arrays, not a generator or iterator: stack "
+                "the data into arrays, or train batch by batch with train_on_batch(x, y)"
+            )
         raise TypeError(f"model inputs must be numeric arrays, got dtype {array.dtype}")
     return array.astype(dtype, copy=False)
 

@@ -38,6 +38,28 @@ class Sequential(Model):
         setattr(self, str(len(self._modules)), layer)
         self.built = False
 
+    def pop(self) -> Module:
+        """Remove and return the last layer (the model must be rebuilt if it was built)."""
+        if not self._modules:
+            raise IndexError(f"Sequential '{self.name}' has no layers to pop")
+        layer = self._modules[str(len(self._modules) - 1)]
+        delattr(self, str(len(self._modules) - 1))
+        self.built = False
+        return layer
+
+    def get_layer(self, name=None, index=None) -> Module:
+        """The layer called ``name`` or at position ``index`` (Keras's ``get_layer``)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer needs exactly one of name or index")
+        layers = self.layers
+        if index is not None:
+            return layers[index]
+        for layer in layers:
+            if getattr(layer, "name", None) == name:
+                return layer
+        known = [getattr(layer, "name", type(layer).__name__) for layer in layers]
+        raise ValueError(f"Sequential '{self.name}' has no layer named {name!r}; it has {known}")
+
     def forward(self, x):
         for layer in self._modules.values():
             x = layer(x)
