@@ -66,6 +66,16 @@ def test_argmax_and_argmin_give_integer_arrays_that_compare_with_labels():
     assert logits.argmax() == 3
 
 
+def test_truth_and_number_conversions_follow_numpy():
+    assert bool(Tensor(np.array(1.0))) and not bool(Tensor(np.array([0.0])))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Tensor(np.ones(3)))  # not silently true because it has a length
+    loss = (Tensor(np.array([1.5, 2.0]), requires_grad=True) ** 2).mean()
+    assert float(loss) == pytest.approx(3.125) and int(Tensor(np.array(7.9))) == 7
+    with pytest.raises(ValueError, match="size 1"):
+        float(Tensor(np.ones(2)))
+
+
 def test_second_backward_without_retain_graph_raises():
     x = Tensor([1.0], requires_grad=True)
     y = (x * 2).exp()

@@ -56,6 +56,17 @@ class Tensor:
     def __len__(self) -> int:
         return len(self.data)
 
+    def __bool__(self) -> bool:
+        # NumPy's rule: one value is true or false, more are ambiguous (ValueError). Without
+        # this, Python would fall back on len() and call any non-empty tensor true.
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())  # a single value, e.g. float(loss)
+
+    def __int__(self) -> int:
+        return int(self.item())
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 
