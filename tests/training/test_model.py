@@ -331,5 +331,5 @@ def test_fit_explains_that_it_takes_arrays_not_generators():
     model = Sequential([layers.Dense(1)])
     model.compile("sgd", "mse")
     batches = ((np.ones((2, 3)), np.ones((2, 1))) for _ in range(3))
-    with pytest.raises(TypeError, match="not a generator or iterator"):
+    with pytest.raises(TypeError, match="a generator has neither"):
         model.fit(batches, epochs=1, verbose=0)

@@ -24,6 +24,7 @@ from nnlab.data.forecasting import (
     timestep_importance,
 )
 from nnlab.data.idx import read_idx, write_idx
+from nnlab.data.loader import DataLoader
 from nnlab.data.seq2seq_tasks import (
     Seq2SeqData,
     Vocabulary,
@@ -55,6 +56,7 @@ __all__ = [
     "AugmentedBatches",
     "CIFAR10_CLASSES",
     "CharVocabulary",
+    "DataLoader",
     "FASHION_MNIST_CLASSES",
     "ImageAugmenter",
     "RelativeForecaster",

@@ -17,8 +17,9 @@ def as_input(x, dtype) -> np.ndarray:
     if array.dtype.kind != "f":
         if array.dtype == object and array.ndim == 0 and hasattr(x, "__next__"):
             raise TypeError(
-                "fit, evaluate and predict take arrays, not a generator or iterator: stack "
-                "the data into arrays, or train batch by batch with train_on_batch(x, y)"
+                "fit takes arrays, or a re-iterable batch source with a length (such as "
+                "ImageAugmenter.flow or nnlab.data.DataLoader); a generator has neither: "
+                "make a list of its (x, y) batches, or train with train_on_batch(x, y)"
             )
         raise TypeError(f"model inputs must be numeric arrays, got dtype {array.dtype}")
     return array.astype(dtype, copy=False)
