@@ -369,3 +369,36 @@ def test_get_errors_name_the_known_metrics():
         metrics.get("f2")
     with pytest.raises(TypeError, match="cannot interpret 3 as a metric"):
         metrics.get(3)
+
+
+@pytest.mark.parametrize("average", ["macro", "micro", "weighted", None])
+def test_f1_score_streams_to_scikit_learns_value(average):
+    rng = np.random.default_rng(0)
+    probs, labels = rng.dirichlet(np.ones(4), 200), rng.integers(0, 4, 200)
+    metric = metrics.F1Score(average=average)
+    for start in range(0, 200, 64):  # batches; integer labels
+        metric.update_state(labels[start : start + 64], probs[start : start + 64])
+    np.testing.assert_allclose(
+        metric.result(), skm.f1_score(labels, probs.argmax(1), average=average), rtol=1e-12
+    )
+    one_hot = metrics.F1Score(average=average)
+    one_hot.update_state(np.eye(4)[labels], probs)
+    np.testing.assert_allclose(one_hot.result(), metric.result(), rtol=1e-12)
+
+
+def test_f1_score_binary_threshold_weights_and_compile():
+    rng = np.random.default_rng(1)
+    p, t = rng.random(100), rng.integers(0, 2, 100)
+    metric = metrics.F1Score()
+    metric.update_state(t, p[:, None])
+    assert metric.result() == pytest.approx(skm.f1_score(t, p > 0.5))
+    strict = metrics.F1Score(threshold=0.8)
+    strict.update_state(t, p)
+    assert strict.result() == pytest.approx(skm.f1_score(t, p > 0.8))
+    w = rng.random(100)
+    weighted = metrics.F1Score()
+    weighted.update_state(t, p, sample_weight=w)
+    assert weighted.result() == pytest.approx(skm.f1_score(t, p > 0.5, sample_weight=w))
+    assert isinstance(metrics.get("f1"), metrics.F1Score)
+    with pytest.raises(ValueError, match="average must be one of"):
+        metrics.F1Score(average="samples")

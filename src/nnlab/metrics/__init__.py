@@ -21,6 +21,7 @@ from nnlab.metrics.accuracy import (
 )
 from nnlab.metrics.base import Mean, MeanMetricWrapper, Metric
 from nnlab.metrics.confusion import AUC, Precision, Recall
+from nnlab.metrics.f1 import F1Score
 from nnlab.metrics.lookup import get
 from nnlab.metrics.regression import (
     MeanAbsoluteError,
@@ -32,6 +33,7 @@ from nnlab.metrics.regression import (
 
 __all__ = [
     "AUC",
+    "F1Score",
     "Accuracy",
     "BinaryAccuracy",
     "CategoricalAccuracy",

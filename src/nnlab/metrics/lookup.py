@@ -14,6 +14,7 @@ from nnlab.metrics.accuracy import (
 )
 from nnlab.metrics.base import Mean, MeanMetricWrapper, Metric
 from nnlab.metrics.confusion import AUC, Precision, Recall
+from nnlab.metrics.f1 import F1Score
 from nnlab.metrics.regression import MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError
 
 # ---- resolving names ------------------------------------------------------------------------
@@ -31,6 +32,8 @@ _NAMES = {
     "precision": Precision,
     "recall": Recall,
     "auc": AUC,
+    "f1": F1Score,
+    "f1_score": F1Score,
 }
 _CLASSES = {
     cls.__name__: cls
@@ -46,6 +49,7 @@ _CLASSES = {
         Precision,
         Recall,
         AUC,
+        F1Score,
     )
 }
 
