@@ -8,7 +8,7 @@ import pytest
 import nnlab.functional as F
 from nnlab import Tensor, gradcheck
 from nnlab.ops import conv as conv_ops
-from nnlab.ops import im2col
+from nnlab.ops import conv_args, im2col
 
 from oracles import check_op, random_inputs
 
@@ -273,7 +273,7 @@ def test_input_gradient_as_full_convolution_equals_col2im(monkeypatch, x_shape, 
     convolution of the output gradient; forcing col2im must give the same gradients."""
     arrays = random_inputs([x_shape, w_shape, (w_shape[0],)], seed=7)
     padding, dilation = params.get("padding", 0), params.get("dilation", 1)
-    geo = conv_ops._conv_geometry("conv2d", 2, x_shape, w_shape, 1, padding, dilation, 1)
+    geo = conv_args.conv_geometry("conv2d", 2, x_shape, w_shape, 1, padding, dilation, 1)
     assert conv_ops._full_conv_pays(geo, w_shape[0], x_shape[1])  # the case takes the path
     results = []
     for full in (True, False):
