@@ -13,7 +13,7 @@ override, rather than compose with, outside changes to the lr.
 
 import functools
 
-from nnlab.optim.optimizer import Optimizer, per_group
+from nnlab.optim.optimizer import Optimizer
 from nnlab.optim.plateau import ReduceLROnPlateau  # noqa: F401 - torch's lr_scheduler has it
 from nnlab.optim.schedules import (
     cosine_between,
@@ -23,6 +23,7 @@ from nnlab.optim.schedules import (
     linear_schedule,
     linear_warmup,
     multistep_decay,
+    per_group,
     step_decay,
 )
 

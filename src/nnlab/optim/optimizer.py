@@ -397,12 +397,3 @@ def check_hyperparameters(**values) -> None:
         for v in value if isinstance(value, tuple | list) else (value,):
             if not v >= 0:
                 raise ValueError(f"invalid {name}: {value} (must be >= 0)")
-
-
-def per_group(value, groups, name: str) -> list:
-    """One value per parameter group: a list/tuple of that length, or one number for all."""
-    if isinstance(value, list | tuple):
-        if len(value) != len(groups):
-            raise ValueError(f"expected {len(groups)} values of {name}, one per group, got {value}")
-        return [float(v) for v in value]
-    return [float(value)] * len(groups)

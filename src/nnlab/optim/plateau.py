@@ -3,7 +3,8 @@ improving. (``nnlab.optim.lr_scheduler`` exports it too, where PyTorch has it.)"
 
 import math
 
-from nnlab.optim.optimizer import Optimizer, per_group
+from nnlab.optim.optimizer import Optimizer
+from nnlab.optim.schedules import per_group
 
 
 class ReduceLROnPlateau:

@@ -81,3 +81,13 @@ def cosine_between(start: float, end: float, done: float) -> float:
 def linear_between(start: float, end: float, done: float) -> float:
     """From ``start`` (done = 0) to ``end`` (done = 1) along a straight line."""
     return (end - start) * done + start
+
+
+def per_group(value, groups, name: str) -> list:
+    """A scheduler argument given for all parameter groups (one number) or per group (a
+    list/tuple of that length), as one value per group."""
+    if isinstance(value, list | tuple):
+        if len(value) != len(groups):
+            raise ValueError(f"expected {len(groups)} values of {name}, one per group, got {value}")
+        return [float(v) for v in value]
+    return [float(value)] * len(groups)
