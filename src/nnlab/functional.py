@@ -146,20 +146,22 @@ def broadcast_to(a, shape):
     return apply(sh.BroadcastTo, a, shape=tuple(shape))
 
 
-def concat(tensors, axis=0):
-    return apply(sh.Concat, *tensors, axis=axis)
+def concat(tensors, axis=0, *, dim=None):
+    """Join tensors along ``axis`` (``dim``: PyTorch's name for it, as ``torch.cat``)."""
+    return apply(sh.Concat, *tensors, axis=_axis(axis, dim, 0, "concat"))
 
 
 cat = concat
 
 
-def stack(tensors, axis=0):
-    return apply(sh.Stack, *tensors, axis=axis)
+def stack(tensors, axis=0, *, dim=None):
+    """Stack tensors along a new ``axis`` (or ``dim``, PyTorch's name)."""
+    return apply(sh.Stack, *tensors, axis=_axis(axis, dim, 0, "stack"))
 
 
-def unbind(a, axis=0):
-    """The slices of ``a`` along ``axis`` as a tuple of tensors (``torch.unbind``)."""
-    return apply(sh.Unbind, a, axis=axis)
+def unbind(a, axis=0, *, dim=None):
+    """The slices of ``a`` along ``axis`` (or ``dim``) as a tuple of tensors (``torch.unbind``)."""
+    return apply(sh.Unbind, a, axis=_axis(axis, dim, 0, "unbind"))
 
 
 def pad(a, pad_width, value=0.0):
@@ -221,12 +223,14 @@ def silu(x):
 swish = silu
 
 
-def softmax(x, axis=-1):
-    return apply(act.Softmax, x, axis=axis)
+def softmax(x, axis=-1, *, dim=None):
+    """exp(x) / sum(exp(x)) along ``axis`` (or ``dim``, PyTorch's name: ``F.softmax(x, dim=1)``)."""
+    return apply(act.Softmax, x, axis=_axis(axis, dim, -1, "softmax"))
 
 
-def log_softmax(x, axis=-1):
-    return apply(act.LogSoftmax, x, axis=axis)
+def log_softmax(x, axis=-1, *, dim=None):
+    """log(softmax(x)) along ``axis`` (or ``dim``), computed stably."""
+    return apply(act.LogSoftmax, x, axis=_axis(axis, dim, -1, "log_softmax"))
 
 
 def scaled_dot_product_attention(
@@ -524,3 +528,12 @@ def binary_cross_entropy_with_logits(
 def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
     """KL(target || exp(input)) with ``input`` log-probabilities, as ``torch`` ('batchmean' too)."""
     return apply(lo.KLDiv, input, target, reduction=reduction, log_target=log_target)
+
+
+def _axis(axis, dim, default, op: str):
+    """The axis given as NumPy's ``axis`` or as PyTorch's ``dim`` (not both)."""
+    if dim is None:
+        return axis
+    if axis != default:
+        raise TypeError(f"{op} got both axis={axis} and dim={dim}; pass one of them")
+    return dim

@@ -77,3 +77,13 @@ def test_repeated_integer_index_accumulates():
 def test_negative_padding_is_rejected():
     with pytest.raises(ValueError, match="non-negative"):
         F.pad(Tensor(np.zeros((2, 2))), -1)
+
+
+def test_pytorchs_dim_keyword_names_the_axis():
+    x = Tensor(np.arange(12.0).reshape(3, 4))
+    np.testing.assert_array_equal(F.softmax(x, dim=0).data, F.softmax(x, 0).data)
+    np.testing.assert_array_equal(F.log_softmax(x, dim=0).data, F.log_softmax(x, axis=0).data)
+    assert F.cat([x, x], dim=1).shape == (3, 8) and F.stack([x, x], dim=1).shape == (3, 2, 4)
+    assert [t.shape for t in F.unbind(x, dim=1)] == [(3,)] * 4
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        F.softmax(x, axis=0, dim=1)
