@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import nnlab
 from nnlab import cli
 from nnlab.experiments import binary20, blobs3, breast_cancer, digits, iris, mlp_demos, moons
 from nnlab.experiments.common import accuracy, mean_sd, predicted_labels, table
@@ -233,6 +234,13 @@ def test_run_all_prints_the_summary(tmp_path, capsys):
     assert "ours vs the seeds' own code" in out and "0.943 ± 0.006" in out
     assert set(results) == {"binary20", "seconds"}
     assert (tmp_path / "binary20" / "history.png").stat().st_size > 0
+
+
+def test_cli_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"nnlab {nnlab.__version__}"
 
 
 def test_cli_list_and_demo(tmp_path, capsys):

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnlab import __version__
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -103,6 +105,7 @@ def run_demo(name: str, out="outputs", quick: bool = False, seed: int = 0):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="nnlab", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"nnlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run a demo experiment")
     demo.add_argument(
