@@ -333,3 +333,25 @@ def test_fit_explains_that_it_takes_arrays_not_generators():
     batches = ((np.ones((2, 3)), np.ones((2, 1))) for _ in range(3))
     with pytest.raises(TypeError, match="a generator has neither"):
         model.fit(batches, epochs=1, verbose=0)
+
+
+def test_subclassed_model_may_define_keras_call_or_torch_forward():
+    class WithCall(Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out = layers.Dense(8, activation="relu"), layers.Dense(3)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    rng = np.random.default_rng(0)
+    model = WithCall()
+    loss = nnlab.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(nnlab.optim.Adam(lr=0.02), loss)
+    x = rng.normal(size=(64, 4))
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)  # a rule the model can learn
+    history = model.fit(x, y, epochs=30, verbose=0)
+    assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
+    assert model.count_params() == 4 * 8 + 8 + 8 * 3 + 3
+    with pytest.raises(NotImplementedError, match="defines neither call\\(\\) \\(Keras\\) nor"):
+        Model()(np.ones((1, 2)))

@@ -4,6 +4,7 @@ weights from class weights, shuffled mini-batches, and batch-size-weighted runni
 import numpy as np
 
 from nnlab.autograd.tensor import Tensor
+from nnlab.backend import default_dtype
 from nnlab.losses import class_weight_to_sample_weight
 
 
@@ -140,3 +141,14 @@ class RunningMeans:
 
     def result(self) -> dict:
         return {name: total / self.count for name, total in self.totals.items()}
+
+
+def validation_tuple(validation_data) -> tuple:
+    """``fit``'s ``validation_data`` checked and converted to (x, y, sample_weight or None)."""
+    if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+        raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)")
+    x, y, *rest = validation_data
+    x, y = as_input(x, default_dtype()), as_target(y)
+    weights = np.asarray(rest[0]) if rest and rest[0] is not None else None
+    check_lengths(x_val=x, y_val=y, val_sample_weight=weights)
+    return x, y, weights

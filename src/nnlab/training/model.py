@@ -19,9 +19,10 @@ from nnlab.training.callbacks import CallbackList, History, ProgressBar
 class Model(Module):
     """A trainable model with Keras's training API.
 
-    Subclass it and define ``forward`` (layers assigned in ``__init__``), or use
-    ``Sequential``. Input sizes of Keras-style layers are inferred on the first call; ``fit``
-    builds the model on the first sample before the optimizer collects the parameters.
+    Subclass it and define ``call`` (Keras's name) or ``forward`` (PyTorch's), with the
+    layers assigned in ``__init__``; or use ``Sequential``. Input sizes of Keras-style layers
+    are inferred on the first call; ``fit`` builds the model on the first sample before the
+    optimizer collects the parameters.
 
     Args:
         name: the model's name.
@@ -41,6 +42,14 @@ class Model(Module):
         self.compiled_metrics: list = []
         self.stop_training = False
         self.history = None
+
+    def forward(self, *args, **kwargs):
+        call = getattr(self, "call", None)
+        if call is None:
+            raise NotImplementedError(
+                f"{type(self).__name__} defines neither call() (Keras) nor forward() (PyTorch)"
+            )
+        return call(*args, **kwargs)
 
     # ---- building ---------------------------------------------------------------------------
     def build(self, input_shape) -> "Model":
@@ -174,7 +183,7 @@ class Model(Module):
             x, y, batch_size, validation_split, shuffle, class_weight, sample_weight
         )
         if validation_data is not None:
-            val = _validation_tuple(validation_data)
+            val = data.validation_tuple(validation_data)
         history = History()
         cbs = self._callback_list(callbacks, history, verbose, epochs, len(train))
         self.stop_training = False
@@ -377,16 +386,6 @@ class _ModuleLoss:
                 "(e.g. 'sparse_categorical_crossentropy') to use sample_weight or class_weight"
             )
         return self.module(y_pred, y_true)
-
-
-def _validation_tuple(validation_data) -> tuple:
-    if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
-        raise ValueError("validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)")
-    x, y, *rest = validation_data
-    x, y = data.as_input(x, backend.default_dtype()), data.as_target(y)
-    weights = np.asarray(rest[0]) if rest and rest[0] is not None else None
-    data.check_lengths(x_val=x, y_val=y, val_sample_weight=weights)
-    return x, y, weights
 
 
 def _as_result(logs: dict):
