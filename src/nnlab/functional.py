@@ -507,6 +507,32 @@ def cross_entropy(
     )
 
 
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):  # noqa: A002
+    """Negative log-likelihood of class indices under log-probabilities ``input`` (N, C) or
+    (N, C, d1, ...), as ``torch.nn.functional.nll_loss``: -weight[y] * input[n, y] per
+    target; 'mean' divides by the summed weights of the targets not equal to
+    ``ignore_index``. With ``log_softmax`` before it, this is ``cross_entropy``."""
+    lo.check_reduction("nll_loss", reduction)
+    x = input if isinstance(input, Tensor) else Tensor(input)
+    target = np.asarray(target.data if isinstance(target, Tensor) else target)
+    classes = x.shape[1] if x.ndim > 1 else x.shape[0]
+    ce.check_target(x.data, target, ignore_index, op="nll_loss")
+    if target.dtype.kind not in "iu":
+        raise ValueError(f"nll_loss: targets must be class indices, got dtype {target.dtype}")
+    rows = x.reshape(1, classes) if x.ndim == 1 else x
+    if rows.ndim > 2:  # classes last, one row per prediction
+        rows = rows.transpose(0, *range(2, rows.ndim), 1).reshape(-1, classes)
+    flat = target.reshape(-1)
+    valid = flat != ignore_index if ignore_index is not None else np.ones(flat.shape, bool)
+    safe = np.where(valid, flat, 0)
+    w = valid.astype(x.dtype) if weight is None else np.asarray(weight, x.dtype)[safe] * valid
+    losses = -rows[np.arange(len(safe)), safe] * w
+    if reduction == "none":
+        return losses.reshape(target.shape)
+    total = losses.sum()
+    return total if reduction == "sum" else total / np.asarray(w.sum(), x.dtype)
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
     """BCE on probabilities; each log is clamped at -100 as PyTorch does."""
     return apply(lo.BinaryCrossEntropy, input, target, weight, reduction=reduction)

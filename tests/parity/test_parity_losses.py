@@ -130,6 +130,33 @@ def test_cross_entropy(shape, kind, weighted, eps, reduction, dtype, rtol):
     )
 
 
+NLL_CONFIGS = [
+    ((6, 4), "index", False),
+    ((6, 4), "ignore", True),
+    ((2, 3, 5), "ignore", False),
+    ((2, 3, 2, 2), "index", True),
+]
+
+
+@pytest.mark.parametrize("dtype,rtol", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape,kind,weighted", NLL_CONFIGS)
+def test_nll_loss(shape, kind, weighted, reduction, dtype, rtol):
+    torch = torch_module()
+    classes = shape[1]
+    x = _data(shape, dtype, low=-4, high=0)  # log-probability-like values
+    target = _ce_target(shape, kind)
+    w = _data((classes,), dtype, seed=3, low=0.5, high=2.0) if weighted else None
+    _compare(
+        lambda a, b: F.nll_loss(a, b, w, reduction=reduction),
+        lambda a, b: torch.nn.functional.nll_loss(a, b, _t(torch, w), reduction=reduction),
+        x,
+        target,
+        rtol,
+        target_grad=False,
+    )
+
+
 # ---- binary cross-entropy -------------------------------------------------------------------
 
 
@@ -263,6 +290,14 @@ def _module_cases(torch, dtype):
             x,
             probs,
         ),
+        (nn_loss.NLLLoss(), tn.NLLLoss(), log_p, labels),
+        (
+            nn_loss.NLLLoss(weight=w, ignore_index=0),
+            tn.NLLLoss(weight=torch.tensor(w), ignore_index=0),
+            log_p,
+            padded,
+        ),
+        (nn_loss.NLLLoss(reduction="none"), tn.NLLLoss(reduction="none"), log_p, labels),
         (nn_loss.BCELoss(), tn.BCELoss(), probs, binary),
         (nn_loss.BCELoss(weight=w), tn.BCELoss(weight=torch.tensor(w)), probs, binary),
         (nn_loss.BCEWithLogitsLoss(), tn.BCEWithLogitsLoss(), x, binary),

@@ -31,6 +31,7 @@ from nnlab.nn.loss import (
     KLDivLoss,
     L1Loss,
     MSELoss,
+    NLLLoss,
 )
 from nnlab.nn.module import Module, Parameter
 from nnlab.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
@@ -77,6 +78,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "NLLLoss",
     "MaxPool1d",
     "MaxPool2d",
     "Module",

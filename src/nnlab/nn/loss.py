@@ -125,6 +125,35 @@ class CrossEntropyLoss(_Loss):
 
 
 @register
+class NLLLoss(_Loss):
+    """Negative log-likelihood of class indices under log-probabilities (put a
+    ``LogSoftmax`` before it; together they are ``CrossEntropyLoss``).
+
+    Args:
+        weight: optional per-class weights (C,); 'mean' divides by the summed weights of the
+            targets.
+        reduction: 'mean', 'sum' or 'none'.
+        ignore_index: targets equal to it add nothing (PyTorch's default -100; None: none).
+    Shape: input (N, C) or (N, C, d1, ...) log-probabilities; target (N,) or (N, d1, ...).
+    """
+
+    def __init__(self, weight=None, reduction="mean", ignore_index=-100):
+        super().__init__(reduction)
+        self.ignore_index = None if ignore_index is None else int(ignore_index)
+        self.register_buffer("weight", _float_array(weight))
+
+    def forward(self, input, target):  # noqa: A002
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+    def get_config(self) -> dict:
+        return {
+            "weight": _as_list(self.weight),
+            **super().get_config(),
+            "ignore_index": self.ignore_index,
+        }
+
+
+@register
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities in [0, 1] (logs clamped at -100, as PyTorch).
 

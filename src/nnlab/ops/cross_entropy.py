@@ -33,24 +33,24 @@ def _ce_shapes(shape):
     )
 
 
-def _check_ce_target(logits, target, ignore_index):
+def check_target(logits, target, ignore_index, op="cross_entropy"):
     """Raise a clear ValueError unless ``target`` holds valid indices or probabilities."""
     index_shape, accepted = _ce_shapes(logits.shape)
     kind = target.dtype.kind
     if kind == "f" and target.shape == index_shape and target.shape != logits.shape:
         raise ValueError(
-            f"cross_entropy: class indices must be integers, got dtype {target.dtype} "
+            f"{op}: class indices must be integers, got dtype {target.dtype} "
             f"(convert with target.astype(np.int64))"
         )
     if kind not in "iuf":
         raise ValueError(
-            f"cross_entropy: target must hold integer class indices or float probabilities, "
+            f"{op}: target must hold integer class indices or float probabilities, "
             f"got dtype {target.dtype}"
         )
     if target.shape != (index_shape if kind in "iu" else logits.shape):
         flat = target.shape == index_shape + (1,)
         hint = "; flatten (N, 1) labels with .reshape(-1)" if flat else ""
-        raise ValueError(f"cross_entropy expects {accepted}; got {target.shape}{hint}")
+        raise ValueError(f"{op} expects {accepted}; got {target.shape}{hint}")
     if kind in "iu" and target.size:
         classes = logits.shape[1] if logits.ndim > 1 else logits.shape[0]
         if 0 <= target.min() and target.max() < classes:
@@ -60,7 +60,7 @@ def _check_ce_target(logits, target, ignore_index):
             bad = used.min() if used.min() < 0 else used.max()
             ignored = "" if ignore_index is None else f", or ignore_index={ignore_index}"
             raise ValueError(
-                f"cross_entropy: class index {bad} is out of range for {classes} classes "
+                f"{op}: class index {bad} is out of range for {classes} classes "
                 f"(expected 0 <= index < {classes}{ignored})"
             )
 
@@ -91,7 +91,7 @@ class CrossEntropy(ReducedLoss):
             raise ValueError(
                 f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}"
             )
-        _check_ce_target(logits, target, ignore_index)
+        check_target(logits, target, ignore_index)
         self.dtype, self.shape = logits.dtype, logits.shape
         x = _rows(logits)
         classes = x.shape[1]
