@@ -11,7 +11,7 @@ import nnlab.functional as F
 from nnlab import Tensor, optim
 from nnlab.autograd.graph import is_grad_enabled
 from nnlab.nn.activation import ReLU, Tanh
-from nnlab.nn.container import ModuleList, Sequential
+from nnlab.nn.container import ModuleDict, ModuleList, Sequential
 from nnlab.nn.dropout import Dropout
 from nnlab.nn.embedding import Embedding
 from nnlab.nn.flatten import Flatten, Unflatten
@@ -441,3 +441,23 @@ def test_state_dict_keys_come_in_torchs_order_and_tied_modules_load_back():
     )
     tied.load_state_dict(tied.state_dict())  # both names of the shared layer are there
     assert len(tied.parameters()) == 2  # yet each parameter is trained once
+
+
+def test_module_dict_registers_by_key_like_torch():
+    torch = torch_module()
+    blocks = ModuleDict({"enc": Linear(3, 4), "dec": Linear(4, 3)})
+    theirs = torch.nn.ModuleDict({"enc": torch.nn.Linear(3, 4), "dec": torch.nn.Linear(4, 3)})
+    assert list(blocks.state_dict()) == list(theirs.state_dict())
+    blocks.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = np.ones((2, 3), np.float32)
+    expected = theirs["dec"](theirs["enc"](torch.from_numpy(x))).detach().numpy()
+    np.testing.assert_allclose(blocks["dec"](blocks["enc"](x)).data, expected, rtol=1e-6)
+    assert list(blocks) == ["enc", "dec"] and "enc" in blocks and len(blocks) == 2
+    rebuilt = ModuleDict.from_config(blocks.get_config())
+    assert list(rebuilt.keys()) == ["enc", "dec"] and len(rebuilt.parameters()) == 4
+    del blocks["enc"]
+    assert list(blocks.state_dict()) == ["dec.weight", "dec.bias"]
+    with pytest.raises(TypeError, match="ModuleDict\\['x'\\] must be a Module"):
+        blocks["x"] = 3
+    with pytest.raises(NotImplementedError, match="has no forward"):
+        blocks(x)

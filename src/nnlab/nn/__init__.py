@@ -17,7 +17,7 @@ from nnlab.nn.activation import (
     Tanh,
 )
 from nnlab.nn.attention import MultiheadAttention
-from nnlab.nn.container import ModuleList, Sequential
+from nnlab.nn.container import ModuleDict, ModuleList, Sequential
 from nnlab.nn.conv import Conv1d, Conv2d, ConvTranspose2d
 from nnlab.nn.dropout import Dropout, Dropout2d
 from nnlab.nn.embedding import Embedding
@@ -82,6 +82,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "MultiheadAttention",
     "MultiplicativeAttention",

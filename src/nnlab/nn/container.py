@@ -1,4 +1,5 @@
-"""Containers: Sequential (a chain of modules) and ModuleList (a registered list)."""
+"""Containers: Sequential (a chain of modules), ModuleList (a registered list) and
+ModuleDict (a registered dict)."""
 
 from collections import OrderedDict
 
@@ -148,4 +149,64 @@ class ModuleList(_IndexedContainer):
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
             "ModuleList has no forward(): iterate over it and call each module, or use Sequential"
+        )
+
+
+@register
+class ModuleDict(Module):
+    """A dict of modules whose parameters are registered under their keys (``torch.nn.
+    ModuleDict``): ``blocks["encoder"]``, ``for name in blocks``, ``blocks.items()``.
+
+    Args:
+        modules: a mapping (or iterable of pairs) of name -> module, kept in order (optional).
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self.update(modules or {})
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module) -> None:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise KeyError(f"ModuleDict keys must be identifiers (strings), got {key!r}")
+        setattr(self, key, _check_module(module, f"ModuleDict[{key!r}]"))
+
+    def __delitem__(self, key: str) -> None:
+        delattr(self, key)
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules) -> None:
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def get_config(self) -> dict:
+        return {"layers": _layer_configs(self._modules.items())}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(_build_layers(config["layers"]))
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            "ModuleDict has no forward(): call the modules it holds, e.g. blocks['encoder'](x)"
         )
