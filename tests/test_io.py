@@ -817,3 +817,21 @@ def test_bad_rng_state(trained, tmp_path, edit, problem):
 def test_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_model(tmp_path / "nope.nnlab")
+
+
+def test_zero_dimensional_buffers_round_trip_through_safetensors(tmp_path):
+    # BatchNorm's num_batches_tracked is a 0-d array: it came back as shape (1,) and the
+    # weights of any PyTorch-style model with batch norm would not load.
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    model(np.ones((4, 1, 5, 5), np.float32))  # one training step of statistics
+    path = tmp_path / "bn.safetensors"
+    save_weights(model, path)
+    fresh = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    load_weights(fresh, path)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(fresh.state_dict()[key], value)
+    assert fresh.state_dict()["1.num_batches_tracked"].shape == ()
+    keras_style = Sequential([nn.Linear(3, 4), nn.BatchNorm1d(4)], input_shape=(3,))
+    keras_style.save(tmp_path / "model.nnlab")
+    loaded = nnlab.load(tmp_path / "model.nnlab")
+    assert loaded.state_dict()["1.num_batches_tracked"].shape == ()

@@ -26,7 +26,9 @@ _ST_DTYPES = {
 def safetensors_bytes(arrays: dict, metadata=None) -> bytes:
     import safetensors.numpy
 
-    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    # np.asarray(order="C"), not ascontiguousarray: that one turns a 0-d array (BatchNorm's
+    # num_batches_tracked) into shape (1,), which then would not load back.
+    contiguous = {k: np.asarray(v, order="C") for k, v in arrays.items()}
     return safetensors.numpy.save(contiguous, metadata=metadata)
 
 
