@@ -277,3 +277,6 @@ def test_global_pooling1d_over_time_masked_and_channels_first():
     np.testing.assert_allclose(pooled[0], embed.embeddings.data[[4, 2]].mean(0))
     with pytest.raises(ValueError, match="data_format must be 'channels_last'"):
         GlobalAveragePooling1D(data_format="NTC")
+    nothing_real = set_mask(Tensor(x), np.zeros((3, 5), bool))  # all padding: zeros, not -inf
+    np.testing.assert_array_equal(GlobalMaxPooling1D(dtype="float64")(nothing_real).data, 0.0)
+    np.testing.assert_array_equal(GlobalAveragePooling1D(dtype="float64")(nothing_real).data, 0.0)

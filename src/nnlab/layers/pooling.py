@@ -258,14 +258,14 @@ class GlobalAveragePooling1D(_GlobalPooling1D):
 @register
 class GlobalMaxPooling1D(_GlobalPooling1D):
     """Max over the time axis: (N, T, F) -> (N, F), over the real steps only when the input
-    carries a mask. Tied maxima share the gradient equally."""
+    carries a mask (0 for a sequence with none). Tied maxima share the gradient equally."""
 
     def _reduce(self, x, axis):
         return F.max(x, axis=axis, keepdims=self.keepdims)
 
     def _masked(self, x, keep):
-        lowest = np.finfo(x.dtype).min
-        return F.max(F.where(keep, x, lowest), axis=1, keepdims=self.keepdims)
+        peak = F.max(F.where(keep, x, np.finfo(x.dtype).min), axis=1, keepdims=self.keepdims)
+        return F.where(keep.any(axis=1, keepdims=self.keepdims), peak, 0.0)
 
 
 @register
