@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from nnlab import nn
 from nnlab.nn import init
 
 SHAPE = (500, 400)  # fan_in 400, fan_out 500, 200k samples
@@ -224,3 +225,27 @@ def test_serialize():
     assert init.serialize({"name": "constant", "value": 1}) == {"name": "constant", "value": 1}
     with pytest.raises(ValueError, match="cannot save initializer"):
         init.serialize(lambda shape, rng=None, dtype=None: None)
+
+
+def test_pytorch_in_place_forms_fill_parameters_for_module_apply():
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    first = model[0].weight.data
+
+    def init_weights(module):
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight, rng=0)
+            nn.init.constant_(module.bias, 0.1)
+
+    model.apply(init_weights)
+    assert model[0].weight.data is first  # filled in place: optimizers keep their reference
+    np.testing.assert_array_equal(first, init.xavier_uniform((8, 4), rng=0, dtype=np.float32))
+    np.testing.assert_allclose(model[2].bias.data, 0.1)
+    weight = nn.Parameter(np.zeros((256, 128), np.float32))
+    init.kaiming_normal_(weight, mode="fan_out", nonlinearity="relu", rng=1)
+    assert weight.data.std() == pytest.approx(np.sqrt(2 / 256), rel=0.02)
+    assert init.zeros_(weight) is weight and not weight.data.any()
+    values = init.uniform_(np.zeros(1000), -1.0, 1.0, rng=2)
+    assert values.min() >= -1.0 and values.max() <= 1.0 and abs(values.mean()) < 0.1
+    assert init.normal_(np.zeros(4000), 3.0, 0.5, rng=3).std() == pytest.approx(0.5, rel=0.05)
+    q = init.orthogonal_(np.zeros((4, 6)), rng=4)
+    np.testing.assert_allclose(q @ q.T, np.eye(4), atol=1e-12)

@@ -33,6 +33,7 @@ import re
 import numpy as np
 
 from nnlab import backend
+from nnlab.autograd.tensor import Tensor
 
 # Std of a standard normal truncated to [-2, 2]; Keras divides by it (keras VarianceScaling).
 _TRUNCATED_STD = 0.87962566103423978
@@ -294,6 +295,41 @@ def lecun_uniform(shape, rng=None, dtype=None) -> np.ndarray:
 def lecun_normal(shape, rng=None, dtype=None) -> np.ndarray:
     """Truncated normal with std sqrt(1 / fan_in) (Keras ``LecunNormal``; for SELU nets)."""
     return _variance_scaling_normal(shape, rng, dtype, 1.0, "fan_in")
+
+
+# ---- PyTorch's in-place forms: nn.init.xavier_uniform_(layer.weight) ---------------------
+
+
+def _filling(initializer):
+    """``initializer`` as PyTorch's in-place form: write fresh values into a Parameter (or
+    Tensor, or array) of any shape, in its dtype, and return it."""
+
+    def fill(tensor, *args, rng=None, **hyper):
+        target = tensor.data if isinstance(tensor, Tensor) else tensor
+        target[...] = initializer(target.shape, rng, target.dtype, *args, **hyper)
+        return tensor
+
+    fill.__name__ = f"{initializer.__name__}_"
+    fill.__doc__ = (
+        f"In place, as ``torch.nn.init.{fill.__name__}``: see ``{initializer.__name__}``."
+    )
+    return fill
+
+
+zeros_, ones_, constant_ = _filling(zeros), _filling(ones), _filling(constant)
+xavier_uniform_, xavier_normal_ = _filling(xavier_uniform), _filling(xavier_normal)
+kaiming_uniform_, kaiming_normal_ = _filling(kaiming_uniform), _filling(kaiming_normal)
+orthogonal_ = _filling(orthogonal)
+
+
+def normal_(tensor, mean=0.0, std=1.0, rng=None):
+    """In place: N(mean, std^2) (PyTorch's defaults, not Keras's ``random_normal``)."""
+    return _filling(random_normal)(tensor, mean, std, rng=rng)
+
+
+def uniform_(tensor, a=0.0, b=1.0, rng=None):
+    """In place: U(a, b) (PyTorch's defaults, not Keras's ``random_uniform``)."""
+    return _filling(random_uniform)(tensor, a, b, rng=rng)
 
 
 # ---- lookup -------------------------------------------------------------------------------
