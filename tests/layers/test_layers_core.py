@@ -3,6 +3,7 @@ import pytest
 
 import nnlab
 from nnlab import Tensor, gradcheck, layers, nn, regularizers
+from nnlab.layers.masks import get_mask, set_mask
 
 
 def test_dense_builds_lazily_from_first_input():
@@ -196,3 +197,21 @@ def test_lstm_autoencoder_with_repeat_vector_trains():
     model.compile(nnlab.optim.Adam(lr=1e-2), "mse")
     history = model.fit(x, x, epochs=40, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 0.2 * history.history["loss"][0]
+
+
+def test_batch_normalization_takes_statistics_from_real_steps_only():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 5, 4))
+    x[~(np.arange(5) < np.array([5, 2, 3])[:, None])] = 50.0  # padding far from the data
+    mask = np.arange(5) < np.array([5, 2, 3])[:, None]
+    bn = layers.BatchNormalization(axis=-1, momentum=0.9, dtype="float64")
+    out = bn(set_mask(Tensor(x), mask))
+    real = x[mask]
+    expected = (x - real.mean(0)) / np.sqrt(real.var(0) + 1e-3)  # Keras 3's masked moments
+    np.testing.assert_allclose(out.data[mask], expected[mask], rtol=1e-10)
+    np.testing.assert_array_equal(get_mask(out), mask)  # passed on
+    np.testing.assert_allclose(bn.moving_mean, 0.1 * real.mean(0), rtol=1e-10)
+    unbiased = real.var(0) * len(real) / (len(real) - 1)
+    np.testing.assert_allclose(bn.moving_variance, 0.9 + 0.1 * unbiased, rtol=1e-10)
+    probe = Tensor(x, requires_grad=True)
+    assert gradcheck(lambda t: bn(set_mask(t, mask)), [probe])

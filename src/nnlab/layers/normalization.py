@@ -4,6 +4,7 @@ import numpy as np
 
 from nnlab import functional as F
 from nnlab.layers.base import Layer
+from nnlab.layers.masks import get_mask
 from nnlab.nn.module import Parameter, register
 
 
@@ -17,8 +18,8 @@ class BatchNormalization(Layer):
     variance is updated with the unbiased batch variance; training normalises with the biased.
     A batch with one value per feature (fit's last batch holding one sample) is normalised as
     Keras does, not refused as PyTorch does: its variance is 0, so the output is ``beta``.
-    A sequence mask is passed on, but the batch statistics include the masked steps (Keras 3
-    leaves them out).
+    On a masked sequence (``Embedding(mask_zero=True)``, ``Masking``) the training statistics
+    come from the real steps only, as in Keras 3, and the mask is passed on.
 
     Args:
         axis: the feature axis. Default 1: features of (N, F) inputs and channels of NCHW images
@@ -50,6 +51,9 @@ class BatchNormalization(Layer):
 
     def call(self, x):
         axis = self.axis % x.ndim
+        mask = get_mask(x)
+        if self.training and mask is not None and axis >= 2 and mask.any():
+            return self._masked(x, mask, axis)
         if axis != 1:  # the fused op normalises per entry of axis 1
             x = x.transpose(_swap(x.ndim, axis))
         out = F.batch_norm(
@@ -64,6 +68,30 @@ class BatchNormalization(Layer):
             allow_single_value=True,  # as Keras: a last batch of one sample must not stop fit
         )
         return out.transpose(_swap(x.ndim, axis)) if axis != 1 else out
+
+    def _masked(self, x, mask, axis):
+        """Training on padded sequences (N, T, ..., features) as Keras 3: the batch statistics
+        come from the real steps only; every step is normalised with them."""
+        keep = mask.reshape(mask.shape + (1,) * (x.ndim - 2)).astype(x.dtype)
+        axes = tuple(a for a in range(x.ndim) if a != axis)
+        count = float(np.broadcast_to(keep, x.shape).sum()) / x.shape[axis]
+        mean = F.sum(x * keep, axis=axes, keepdims=True) / count
+        centered = x - mean
+        var = F.sum(centered * centered * keep, axis=axes, keepdims=True) / count
+        out = centered / F.sqrt(var + self.epsilon)
+        feature_shape = [1] * x.ndim
+        feature_shape[axis] = x.shape[axis]
+        if self.gamma is not None:
+            out = out * F.reshape(self.gamma, feature_shape)
+        if self.beta is not None:
+            out = out + F.reshape(self.beta, feature_shape)
+        unbiased = count / (count - 1) if count > 1 else 1.0  # the running rule of call()
+        new = 1.0 - self.momentum
+        self.moving_mean *= self.momentum
+        self.moving_mean += new * mean.data.reshape(-1)
+        self.moving_variance *= self.momentum
+        self.moving_variance += new * unbiased * var.data.reshape(-1)
+        return out
 
     def get_config(self) -> dict:
         return {
